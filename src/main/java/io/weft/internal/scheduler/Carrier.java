@@ -1,0 +1,376 @@
+package io.weft.internal.scheduler;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
+
+/**
+ * One carrier: a platform thread that runs virtual-thread continuations for a {@link WeftScheduler}.
+ *
+ * <pre>
+ * Implementation overview
+ *
+ * Algorithm (Tokio's multi_thread worker loop):
+ *   loop: tick++; maintenance every eventInterval ticks;
+ *         task = (tick % globalQueueInterval == 0 ? inject batch : none) ?: LIFO slot ?: local queue ?: inject batch
+ *         ?: steal half of a random victim's queue (only while fewer than half the carriers search)
+ *         run it, then up to MAX_LIFO_POLLS continuations it woke into the LIFO slot; else park.
+ *   Submissions from a virtual thread mounted here (spawn, unpark) go to the LIFO slot, the previous
+ *   occupant to the back of the local queue. Submissions made in this carrier's own context are
+ *   yields (Thread.yield, or a park that raced with its unpark): they go to the back of the queue,
+ *   behind queued work, as Tokio defers yielded tasks.
+ *
+ * Fields: lifo, lifoEnabled, tick, searching and the counters are written only by this carrier's OS
+ *   thread: either the carrier itself, or a virtual thread mounted on it, whose continuation is pinned
+ *   for the duration of execute(). Mount and unmount are ordered by the virtual thread's state CAS, so
+ *   these plain fields need no further synchronisation. The local queue is a JCTools SPMC array
+ *   queue: this carrier is its single producer; it and thieves are consumers.
+ *   sleeping is written under the Idle monitor and read here in the park loop (volatile).
+ *
+ * Metrics are published with opaque stores (single writer), read with opaque loads.
+ * </pre>
+ */
+public final class Carrier extends Thread {
+    /** LIFO polls per tick before the slot is disabled (Tokio's MAX_LIFO_POLLS_PER_TICK). */
+    static final int MAX_LIFO_POLLS = 3;
+
+    private static final VarHandle POLL_COUNT;
+    private static final VarHandle STEAL_COUNT;
+    private static final VarHandle PARK_COUNT;
+    private static final VarHandle BUSY_NANOS;
+    private static final VarHandle PARKED;
+    private static final VarHandle OVERFLOW_COUNT;
+    private static final VarHandle UNPARKED_AT;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            POLL_COUNT = l.findVarHandle(Carrier.class, "pollCount", long.class);
+            STEAL_COUNT = l.findVarHandle(Carrier.class, "stealCount", long.class);
+            PARK_COUNT = l.findVarHandle(Carrier.class, "parkCount", long.class);
+            BUSY_NANOS = l.findVarHandle(Carrier.class, "busyNanos", long.class);
+            PARKED = l.findVarHandle(Carrier.class, "parked", boolean.class);
+            OVERFLOW_COUNT = l.findVarHandle(Carrier.class, "overflowCount", long.class);
+            UNPARKED_AT = l.findVarHandle(Carrier.class, "unparkedAt", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final WeftScheduler scheduler;
+    final int index;
+    final SpmcVarHandleArrayQueue<Runnable> queue;
+    private final int capacity;
+    private final int globalQueueInterval;
+    private final int eventInterval;
+    private final boolean lifoConfigured;
+
+    // Written only by this carrier's OS thread (see overview).
+    private Runnable lifo;
+    private boolean lifoEnabled;
+    private int tick;
+    private boolean searching;
+    private int seed;
+
+    /** True while parked in the sleeper stack; written under the Idle monitor. */
+    volatile boolean sleeping;
+
+    // Metrics: single writer, opaque access.
+    @SuppressWarnings("unused") private long pollCount;
+    @SuppressWarnings("unused") private long stealCount;
+    @SuppressWarnings("unused") private long parkCount;
+    @SuppressWarnings("unused") private long busyNanos;
+    @SuppressWarnings("unused") private long overflowCount;
+    @SuppressWarnings("unused") private boolean parked;
+    @SuppressWarnings("unused") private long unparkedAt;
+
+    Carrier(WeftScheduler scheduler, int index, SchedulerConfig config) {
+        super(null, null, config.threadNamePrefix() + index, 0, false);
+        setDaemon(true);
+        this.scheduler = scheduler;
+        this.index = index;
+        this.capacity = config.localQueueCapacity();
+        this.queue = new SpmcVarHandleArrayQueue<>(capacity);
+        this.globalQueueInterval = config.globalQueueInterval();
+        this.eventInterval = config.eventInterval();
+        this.lifoConfigured = config.lifoSlot();
+        this.lifoEnabled = lifoConfigured;
+        this.seed = 0x9E3779B9 * (index + 1);
+    }
+
+    @Override
+    public void run() {
+        SchedulerConfig config = scheduler.config;
+        runHook(config.onThreadStart());
+        UNPARKED_AT.setOpaque(this, System.nanoTime());
+        try {
+            loop();
+        } finally {
+            scheduler.carrierExited(this);
+            runHook(config.onThreadStop());
+        }
+    }
+
+    private void loop() {
+        final WeftScheduler sched = scheduler;
+        while (sched.runState == WeftScheduler.RUNNING) {
+            int t = ++tick;
+            if (t % eventInterval == 0) {
+                maintenance();
+            }
+            Runnable r = nextTask(t);
+            if (r == null) {
+                r = stealWork();
+            }
+            if (r != null) {
+                runTask(r);
+            } else {
+                park();
+            }
+        }
+    }
+
+    private void maintenance() {
+        // Metrics are published as they change; the timer and I/O drivers will hook in here.
+    }
+
+    private Runnable nextTask(int t) {
+        if (t % globalQueueInterval == 0) {
+            Runnable r = scheduler.pollInjectBatch(this);
+            if (r != null) {
+                return r;
+            }
+        }
+        Runnable r = lifo;
+        if (r != null) {
+            lifo = null;
+            return r;
+        }
+        r = queue.poll();
+        if (r != null) {
+            return r;
+        }
+        return scheduler.pollInjectBatch(this);
+    }
+
+    private Runnable stealWork() {
+        final Carrier[] all = scheduler.carriers;
+        final int n = all.length;
+        if (n == 1) {
+            return null;
+        }
+        if (!searching) {
+            searching = scheduler.idle.transitionToSearching();
+            if (!searching) {
+                return null;
+            }
+        }
+        int start = nextRandom(n);
+        for (int i = 0; i < n; i++) {
+            Carrier victim = all[(start + i) % n];
+            if (victim != this) {
+                Runnable r = stealFrom(victim);
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        return scheduler.pollInjectBatch(this);
+    }
+
+    /** Takes half (rounded up) of {@code victim}'s queue; returns one task and queues the rest here. */
+    private Runnable stealFrom(Carrier victim) {
+        final SpmcVarHandleArrayQueue<Runnable> mine = queue;
+        int free = capacity - mine.size();
+        if (free < capacity / 2) {
+            return null; // Tokio: do not steal into a queue that is already more than half full
+        }
+        int available = victim.queue.size();
+        if (available == 0) {
+            return null;
+        }
+        int n = Math.min(available - available / 2, free);
+        Runnable first = victim.queue.poll();
+        if (first == null) {
+            return null;
+        }
+        int taken = 1;
+        for (; taken < n; taken++) {
+            Runnable r = victim.queue.poll();
+            if (r == null) {
+                break;
+            }
+            mine.offer(r); // cannot fail: n <= free and only this carrier produces into its queue
+        }
+        STEAL_COUNT.setOpaque(this, (long) STEAL_COUNT.getOpaque(this) + taken);
+        return first;
+    }
+
+    private void runTask(Runnable r) {
+        if (searching) {
+            searching = false;
+            if (scheduler.idle.transitionFromSearching()) {
+                // The last searcher to find work wakes one more carrier (Tokio's chain ramp-up).
+                scheduler.idle.notifyParked();
+            }
+        }
+        lifoEnabled = lifoConfigured;
+        runOne(r);
+        int lifoPolls = 0;
+        Runnable next;
+        while ((next = lifo) != null) {
+            lifo = null;
+            if (++lifoPolls >= MAX_LIFO_POLLS) {
+                // Two tasks that wake each other would otherwise starve the queue.
+                lifoEnabled = false;
+            }
+            runOne(next);
+        }
+    }
+
+    private void runOne(Runnable r) {
+        POLL_COUNT.setOpaque(this, (long) POLL_COUNT.getOpaque(this) + 1);
+        try {
+            r.run();
+        } catch (Throwable t) {
+            // runContinuation does not throw; if it ever does, the carrier survives it.
+            scheduler.reportInternalError(t);
+        }
+    }
+
+    /**
+     * Schedules a continuation submitted on this carrier's OS thread.
+     *
+     * @param r the continuation
+     * @param isYield true when submitted in the carrier's own context (a yield)
+     */
+    void scheduleLocal(Runnable r, boolean isYield) {
+        if (isYield || !lifoEnabled) {
+            pushBack(r);
+            scheduler.idle.notifyParked();
+            return;
+        }
+        Runnable prev = lifo;
+        lifo = r;
+        if (prev != null) {
+            pushBack(prev);
+            scheduler.idle.notifyParked();
+        }
+    }
+
+    private void pushBack(Runnable r) {
+        if (!queue.offer(r)) {
+            overflow(r);
+        }
+    }
+
+    /** The local queue is full: move its older half to the inject queue in one batch. */
+    private void overflow(Runnable r) {
+        OVERFLOW_COUNT.setOpaque(this, (long) OVERFLOW_COUNT.getOpaque(this) + 1);
+        scheduler.injectHalfOf(queue, capacity / 2);
+        if (!queue.offer(r)) {
+            scheduler.scheduleRemote(r);
+        }
+    }
+
+    private void park() {
+        if (lifo != null || !queue.isEmpty()) {
+            return;
+        }
+        final WeftScheduler sched = scheduler;
+        boolean wasSearching = searching;
+        searching = false;
+        if (sched.idle.transitionToParked(this, wasSearching) && sched.hasPendingWork()) {
+            // The last searcher re-checks every queue: a submitter may have seen it searching and not notified.
+            sched.idle.notifyParked();
+        }
+        long now = System.nanoTime();
+        BUSY_NANOS.setOpaque(this, (long) BUSY_NANOS.getOpaque(this) + (now - (long) UNPARKED_AT.getOpaque(this)));
+        PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);
+        PARKED.setOpaque(this, true);
+        runHook(sched.config.onThreadPark());
+        while (sleeping && sched.runState == WeftScheduler.RUNNING) {
+            LockSupport.park(this);
+        }
+        runHook(sched.config.onThreadUnpark());
+        UNPARKED_AT.setOpaque(this, System.nanoTime());
+        PARKED.setOpaque(this, false);
+        // notifyParked counted this carrier as searching when it woke it.
+        searching = true;
+    }
+
+    void unparkCarrier() {
+        LockSupport.unpark(this);
+    }
+
+    /** Moves everything queued here to {@code sink}; called by this carrier as it exits. */
+    void drainTo(java.util.function.Consumer<Runnable> sink) {
+        Runnable r = lifo;
+        lifo = null;
+        if (r != null) {
+            sink.accept(r);
+        }
+        while ((r = queue.poll()) != null) {
+            sink.accept(r);
+        }
+    }
+
+    int freeSlots() {
+        return capacity - queue.size();
+    }
+
+    private int nextRandom(int bound) {
+        int x = seed;
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        seed = x;
+        return (x & Integer.MAX_VALUE) % bound;
+    }
+
+    private void runHook(Runnable hook) {
+        if (hook != null) {
+            try {
+                hook.run();
+            } catch (Throwable t) {
+                scheduler.reportInternalError(t);
+            }
+        }
+    }
+
+    // ---- metrics (read from any thread) ----
+
+    long pollCount() {
+        return (long) POLL_COUNT.getOpaque(this);
+    }
+
+    long stealCount() {
+        return (long) STEAL_COUNT.getOpaque(this);
+    }
+
+    long parkCount() {
+        return (long) PARK_COUNT.getOpaque(this);
+    }
+
+    long overflowCount() {
+        return (long) OVERFLOW_COUNT.getOpaque(this);
+    }
+
+    boolean isParked() {
+        return (boolean) PARKED.getOpaque(this);
+    }
+
+    /** {@return time spent unparked, including the current stint if the carrier is busy now} */
+    long busyNanos() {
+        long busy = (long) BUSY_NANOS.getOpaque(this);
+        if (!isParked()) {
+            busy += Math.max(0, System.nanoTime() - (long) UNPARKED_AT.getOpaque(this));
+        }
+        return busy;
+    }
+
+    int localQueueDepth() {
+        return queue.size();
+    }
+}

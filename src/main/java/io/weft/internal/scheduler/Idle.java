@@ -1,0 +1,134 @@
+package io.weft.internal.scheduler;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Idle-carrier accounting: how many carriers are unparked and how many of those are searching for work.
+ *
+ * <pre>
+ * Implementation overview
+ *
+ * Algorithm (after Tokio's multi_thread/idle.rs, itself after Go's "spinning" Ms):
+ *   notify:   if nobody searches and somebody sleeps, wake exactly one sleeper, who starts out searching
+ *   search:   a carrier out of local work may search only while 2 * searching < workers (sloppy limit)
+ *   found:    the last searcher to find work wakes one more sleeper (chain ramp-up, no thundering herd)
+ *   park:     push self on the sleeper stack; the last searcher to park re-checks every queue, so a
+ *             submission that saw "somebody is searching" and did not notify is never lost.
+ *
+ * State word (state): bits 16..31 = unparked carriers, bits 0..15 = searching carriers.
+ *
+ * Memory ordering: every change of state is a volatile read-modify-write (sequentially consistent).
+ *   A submitter publishes its task, then reads state through a full fence (notifyParked); a parking
+ *   searcher decrements state, then reads the queues. Of the two, at least one sees the other's write.
+ *
+ * Progress: the fast path of notifyParked is one fenced read; waking and parking take a monitor that
+ *   only idle-state transitions use.
+ * </pre>
+ */
+final class Idle {
+    private static final int UNPARK_SHIFT = 16;
+    private static final int SEARCH_MASK = (1 << UNPARK_SHIFT) - 1;
+    private static final int ONE_UNPARKED_ONE_SEARCHING = (1 << UNPARK_SHIFT) | 1;
+
+    private final AtomicInteger state;
+    private final int workers;
+    private final Carrier[] carriers;
+    /** Indices of parked carriers, a stack; guarded by {@code this}. */
+    private final int[] sleepers;
+    private int sleeperCount; // guarded by this
+
+    Idle(Carrier[] carriers) {
+        this.carriers = carriers;
+        this.workers = carriers.length;
+        this.sleepers = new int[workers];
+        this.state = new AtomicInteger(workers << UNPARK_SHIFT);
+    }
+
+    static int searching(int s) {
+        return s & SEARCH_MASK;
+    }
+
+    static int unparked(int s) {
+        return s >>> UNPARK_SHIFT;
+    }
+
+    /** {@return true if the caller may search (and is now counted as searching)} */
+    boolean transitionToSearching() {
+        int s = state.get();
+        if (2 * searching(s) >= workers) {
+            return false;
+        }
+        // Sloppy, as Tokio's: two carriers may both pass the check; the limit is a heuristic.
+        state.getAndIncrement();
+        return true;
+    }
+
+    /** {@return true if the caller was the last searcher} */
+    boolean transitionFromSearching() {
+        int prev = state.getAndDecrement();
+        return searching(prev) == 1;
+    }
+
+    /**
+     * Registers {@code c} as parked.
+     *
+     * @return true if {@code c} was the last searcher, so it must re-check all queues
+     */
+    boolean transitionToParked(Carrier c, boolean wasSearching) {
+        synchronized (this) {
+            int dec = wasSearching ? ONE_UNPARKED_ONE_SEARCHING : 1 << UNPARK_SHIFT;
+            int prev = state.getAndAdd(-dec);
+            sleepers[sleeperCount++] = c.index;
+            c.sleeping = true;
+            return wasSearching && searching(prev) == 1;
+        }
+    }
+
+    /**
+     * Wakes one parked carrier if nobody is searching. The woken carrier starts out searching.
+     */
+    void notifyParked() {
+        // Full fence: orders the caller's queue publication before this read of state (see overview).
+        int s = state.getAndAdd(0);
+        if (searching(s) != 0 || unparked(s) >= workers) {
+            return;
+        }
+        Carrier toWake = null;
+        synchronized (this) {
+            s = state.get();
+            if (searching(s) == 0 && sleeperCount > 0) {
+                state.getAndAdd(ONE_UNPARKED_ONE_SEARCHING);
+                toWake = carriers[sleepers[--sleeperCount]];
+                toWake.sleeping = false;
+            }
+        }
+        if (toWake != null) {
+            toWake.unparkCarrier();
+        }
+    }
+
+    /** Wakes every parked carrier (shutdown). */
+    void unparkAll() {
+        Carrier[] toWake;
+        synchronized (this) {
+            toWake = new Carrier[sleeperCount];
+            for (int i = 0; i < sleeperCount; i++) {
+                toWake[i] = carriers[sleepers[i]];
+                toWake[i].sleeping = false;
+                state.getAndAdd(1 << UNPARK_SHIFT);
+            }
+            sleeperCount = 0;
+        }
+        for (Carrier c : toWake) {
+            c.unparkCarrier();
+        }
+    }
+
+    int searchingCount() {
+        return searching(state.get());
+    }
+
+    int unparkedCount() {
+        return unparked(state.get());
+    }
+}

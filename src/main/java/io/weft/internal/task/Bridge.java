@@ -1,0 +1,43 @@
+package io.weft.internal.task;
+
+import java.util.function.Function;
+
+/**
+ * Lets internal code make the public handle types, whose constructors are not public
+ * (the JDK's SharedSecrets pattern).
+ */
+public final class Bridge {
+    private Bridge() {}
+
+    private static volatile Function<TaskImpl<?>, Object> joinHandles;
+
+    /**
+     * Called once by {@code JoinHandle}'s static initialiser.
+     *
+     * @param factory makes a JoinHandle for a task
+     */
+    public static void registerJoinHandles(Function<TaskImpl<?>, Object> factory) {
+        joinHandles = factory;
+    }
+
+    /**
+     * {@return the public {@code JoinHandle} of a task}
+     *
+     * @param task the task
+     * @param <H> the handle type
+     */
+    @SuppressWarnings("unchecked")
+    public static <H> H joinHandle(TaskImpl<?> task) {
+        Function<TaskImpl<?>, Object> f = joinHandles;
+        if (f == null) {
+            try {
+                Class.forName("io.weft.task.JoinHandle", true, Bridge.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+            f = joinHandles;
+        }
+        final Function<TaskImpl<?>, Object> factory = f;
+        return (H) ((TaskImpl<Object>) task).handle(t -> factory.apply(t));
+    }
+}

@@ -1,0 +1,28 @@
+package io.weft.internal.task;
+
+/**
+ * What a task needs from the runtime that runs it.
+ */
+public interface TaskOwner {
+    /**
+     * The task threw (and was not cancelled).
+     *
+     * @param task the task
+     * @param error what it threw
+     */
+    void taskFailed(TaskImpl<?> task, Throwable error);
+
+    /**
+     * The task's body ended; forget it.
+     *
+     * @param task the task
+     */
+    void taskEnded(TaskImpl<?> task);
+
+    /**
+     * A completion callback threw.
+     *
+     * @param error what it threw
+     */
+    void reportCallbackError(Throwable error);
+}

@@ -1,0 +1,13 @@
+/**
+ * Weft: Tokio's runtime model, rebuilt on virtual threads.
+ *
+ * <p>Start with {@link io.weft.runtime.Runtime}; tasks are in {@link io.weft.task}.
+ */
+module io.weft {
+    requires org.jctools.core.jdk11;
+    requires static org.jctools.core;
+
+    exports io.weft.runtime;
+    exports io.weft.task;
+    exports io.weft.time;
+}
