@@ -23,7 +23,9 @@ public class JoinException extends RuntimeException {
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /** The task; not serialized. */
     private final transient TaskId id;
+    /** True for a cancelled task, false for a failed one. */
     private final boolean cancelled;
 
     /**

@@ -34,6 +34,9 @@ import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 public final class Carrier extends Thread {
     /** LIFO polls per tick before the slot is disabled (Tokio's MAX_LIFO_POLLS_PER_TICK). */
     static final int MAX_LIFO_POLLS = 3;
+    /** Search rounds before parking; see {@link #stealWork()}. */
+    static final int SPIN_ROUNDS = Integer.getInteger("weft.spinRounds", 32);
+    private static final int SPINS_PER_ROUND = 8;
 
     private static final VarHandle POLL_COUNT;
     private static final VarHandle STEAL_COUNT;
@@ -154,29 +157,44 @@ public final class Carrier extends Thread {
         return scheduler.pollInjectBatch(this);
     }
 
+    /**
+     * Looks for work on other carriers and in the inject queue, spinning briefly before giving up.
+     *
+     * <p>While a carrier spins it counts as searching (or, alone, as unparked), so submitters do not
+     * pay for a futex wake-up and the spinner picks their work up within a microsecond or so; a
+     * parked carrier costs a system call on each side. Go's scheduler spins the same way; Tokio does
+     * one pass. The budget ({@code weft.spinRounds}) was chosen by measurement (docs/benchmarks.md).
+     */
     private Runnable stealWork() {
         final Carrier[] all = scheduler.carriers;
         final int n = all.length;
-        if (n == 1) {
-            return null;
-        }
-        if (!searching) {
+        if (n > 1 && !searching) {
             searching = scheduler.idle.transitionToSearching();
             if (!searching) {
                 return null;
             }
         }
-        int start = nextRandom(n);
-        for (int i = 0; i < n; i++) {
-            Carrier victim = all[(start + i) % n];
-            if (victim != this) {
-                Runnable r = stealFrom(victim);
-                if (r != null) {
-                    return r;
+        for (int round = 0; ; round++) {
+            if (n > 1) {
+                int start = nextRandom(n);
+                for (int i = 0; i < n; i++) {
+                    Carrier victim = all[(start + i) % n];
+                    if (victim != this) {
+                        Runnable r = stealFrom(victim);
+                        if (r != null) {
+                            return r;
+                        }
+                    }
                 }
             }
+            Runnable r = scheduler.pollInjectBatch(this);
+            if (r != null || round >= SPIN_ROUNDS || scheduler.runState != WeftScheduler.RUNNING) {
+                return r;
+            }
+            for (int k = 0; k < SPINS_PER_ROUND; k++) {
+                Thread.onSpinWait();
+            }
         }
-        return scheduler.pollInjectBatch(this);
     }
 
     /** Takes half (rounded up) of {@code victim}'s queue; returns one task and queues the rest here. */

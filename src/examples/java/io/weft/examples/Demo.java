@@ -1,0 +1,37 @@
+package io.weft.examples;
+
+import java.util.Arrays;
+
+/**
+ * {@code scripts/demo [example] [options]}: runs one of Weft's examples.
+ */
+public final class Demo {
+    private Demo() {}
+
+    /**
+     * Entry point.
+     *
+     * @param args the example's name, then its options
+     * @throws Exception whatever the example throws
+     */
+    public static void main(String[] args) throws Exception {
+        String which = args.length == 0 || args[0].startsWith("-") ? "tasks" : args[0];
+        String[] rest = args.length == 0 || args[0].startsWith("-") ? args : Arrays.copyOfRange(args, 1, args.length);
+        switch (which) {
+            case "tasks" -> TasksDemo.main(rest);
+            case "help", "--help", "-h" -> usage();
+            default -> {
+                System.err.println("unknown example: " + which);
+                usage();
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void usage() {
+        System.out.println("""
+            usage: scripts/demo [example] [options]
+              tasks [--tasks N] [--workers N]   spawn N tasks (default 1,000,000), park them all, wake them, report
+            """);
+    }
+}
