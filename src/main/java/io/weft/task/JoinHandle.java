@@ -98,7 +98,12 @@ public final class JoinHandle<T> implements Future<T> {
         } catch (ArithmeticException e) {
             return 0; // effectively forever
         }
-        long d = System.nanoTime() + Math.max(0, nanos);
+        return deadlineAfterNanos(Math.max(0, nanos));
+    }
+
+    /** A {@link System#nanoTime()} deadline {@code nanos} from now; never 0, which means "no deadline". */
+    static long deadlineAfterNanos(long nanos) {
+        long d = System.nanoTime() + nanos; // may wrap: waiters compare by difference, which stays right
         return d == 0 ? 1 : d;
     }
 
@@ -264,7 +269,8 @@ public final class JoinHandle<T> implements Future<T> {
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         boolean done;
         try {
-            done = task.awaitDone(deadline(Duration.of(Math.max(0, timeout), unit.toChronoUnit())));
+            // TimeUnit.toNanos saturates; Duration.of(Long.MAX_VALUE, DAYS) would throw ArithmeticException.
+            done = task.awaitDone(deadlineAfterNanos(Math.max(0, unit.toNanos(timeout))));
         } catch (CancelledException e) {
             Thread.interrupted();
             throw new InterruptedException("interrupted while waiting for task " + task.id());
