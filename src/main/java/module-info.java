@@ -5,9 +5,11 @@
  */
 module io.weft {
     requires org.jctools.core.jdk11;
-    requires static org.jctools.core;
+    requires org.jctools.core;
 
+    exports io.weft;
     exports io.weft.runtime;
+    exports io.weft.sync;
     exports io.weft.task;
     exports io.weft.time;
 }

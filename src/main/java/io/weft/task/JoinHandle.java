@@ -41,6 +41,7 @@ import java.util.concurrent.TimeoutException;
 public final class JoinHandle<T> implements Future<T> {
     static {
         Bridge.registerJoinHandles(JoinHandle::new);
+        Bridge.registerTaskAccess(h -> ((JoinHandle<?>) h).task);
     }
 
     final TaskImpl<T> task;

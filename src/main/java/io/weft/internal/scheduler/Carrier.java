@@ -75,6 +75,7 @@ public final class Carrier extends Thread {
     private int tick;
     private boolean searching;
     private int seed;
+    private int budget;
 
     /** True while parked in the sleeper stack; written under the Idle monitor. */
     volatile boolean sleeping;
@@ -249,6 +250,7 @@ public final class Carrier extends Thread {
 
     private void runOne(Runnable r) {
         POLL_COUNT.setOpaque(this, (long) POLL_COUNT.getOpaque(this) + 1);
+        budget = Coop.BUDGET;
         try {
             r.run();
         } catch (Throwable t) {
@@ -316,6 +318,15 @@ public final class Carrier extends Thread {
         PARKED.setOpaque(this, false);
         // notifyParked counted this carrier as searching when it woke it.
         searching = true;
+    }
+
+    /** Spends one unit of the running task's budget; {@return true when it ran out (then it is refilled)} */
+    boolean spendBudget() {
+        if (--budget > 0) {
+            return false;
+        }
+        budget = Coop.BUDGET;
+        return true;
     }
 
     void unparkCarrier() {

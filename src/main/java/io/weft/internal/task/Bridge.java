@@ -10,6 +10,7 @@ public final class Bridge {
     private Bridge() {}
 
     private static volatile Function<TaskImpl<?>, Object> joinHandles;
+    private static volatile Function<Object, TaskImpl<?>> tasks;
 
     /**
      * Called once by {@code JoinHandle}'s static initialiser.
@@ -18,6 +19,24 @@ public final class Bridge {
      */
     public static void registerJoinHandles(Function<TaskImpl<?>, Object> factory) {
         joinHandles = factory;
+    }
+
+    /**
+     * Called once by {@code JoinHandle}'s static initialiser.
+     *
+     * @param accessor gives the task behind a JoinHandle
+     */
+    public static void registerTaskAccess(Function<Object, TaskImpl<?>> accessor) {
+        tasks = accessor;
+    }
+
+    /**
+     * {@return the task behind a {@code JoinHandle}}
+     *
+     * @param joinHandle the handle (a loaded JoinHandle instance, so its class is initialised)
+     */
+    public static TaskImpl<?> taskOf(Object joinHandle) {
+        return tasks.apply(joinHandle);
     }
 
     /**

@@ -331,7 +331,9 @@ public final class TaskImpl<T> implements Runnable {
      * @throws CancelledException if the waiting thread is interrupted
      */
     public T join(long deadline) {
-        if (!awaitDone(deadline)) {
+        if (outcome > COMPLETING) {
+            io.weft.internal.scheduler.Coop.proceed();
+        } else if (!awaitDone(deadline)) {
             throw new ElapsedException("task " + id + " did not finish in time");
         }
         return report();
@@ -370,6 +372,25 @@ public final class TaskImpl<T> implements Runnable {
      */
     public void onDone(Runnable callback) {
         done.onRelease(callback);
+    }
+
+    /**
+     * Registers a Select waiter, claimed when the outcome is final.
+     *
+     * @param w the waiter
+     * @return the registration, or null if the outcome is already final
+     */
+    public WaitStack.Node registerDone(io.weft.internal.sync.Waiter w) {
+        return done.register(w);
+    }
+
+    /**
+     * Withdraws a registration made by {@link #registerDone}.
+     *
+     * @param node the registration (null is ignored)
+     */
+    public void deregisterDone(WaitStack.Node node) {
+        done.remove(node);
     }
 
     /**

@@ -1,29 +1,33 @@
 package io.weft.internal.task;
 
+import io.weft.internal.sync.Waiter;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
- * A one-shot release point: threads park on it and callbacks register on it until {@link #release}.
+ * A one-shot release point: threads park on it, {@code Select} waiters and callbacks register on it,
+ * until {@link #release}.
  *
  * <pre>
  * Implementation overview
  *
- * Algorithm: a Treiber stack of nodes (a parked thread or a callback). release() swaps the head for
- *   RELEASED and wakes or runs every node it took. A push that finds RELEASED fails, so the pusher
- *   knows the event already happened (a callback then runs on the caller).
- * Memory ordering: the head is CAS'd / swapped (volatile semantics). Everything the releaser wrote
- *   before release() happens-before a waiter's return from await and a callback's run.
- * Progress: push and release are lock-free; await parks.
- * Cancellation: a waiter whose thread is interrupted leaves its node behind (a dead node is woken
- *   harmlessly at release), as FutureTask's do.
+ * Algorithm: a Treiber stack of nodes (a parked thread, a Select waiter, or a callback). release()
+ *   swaps the head for RELEASED and wakes, claims or runs every node it took. A push that finds
+ *   RELEASED fails, so the pusher knows the event already happened (a callback then runs on the
+ *   caller). A thread that stops waiting (timeout, interrupt) or a Select arm that loses clears its
+ *   node and unlinks every dead node it finds (FutureTask's removeWaiter), so repeated timed joins
+ *   on a long-running task do not grow the stack.
+ * Memory ordering: the head is CAS'd / swapped (volatile semantics); node fields are volatile.
+ *   Everything the releaser wrote before release() happens-before a waiter's return from await and a
+ *   callback's run.
+ * Progress: push, remove and release are lock-free; await parks.
  * </pre>
  */
 public final class WaitStack {
     private static final VarHandle HEAD;
-    private static final Node RELEASED = new Node(null, null);
+    private static final Node RELEASED = new Node(null, null, null);
 
     static {
         try {
@@ -33,14 +37,21 @@ public final class WaitStack {
         }
     }
 
-    private static final class Node {
-        final Thread thread;
+    /** A registration; pass it to {@link #remove(Node)} to withdraw it. */
+    public static final class Node {
+        volatile Thread thread;
+        volatile Waiter waiter;
         final Runnable callback;
-        Node next;
+        volatile Node next;
 
-        Node(Thread thread, Runnable callback) {
+        Node(Thread thread, Waiter waiter, Runnable callback) {
             this.thread = thread;
+            this.waiter = waiter;
             this.callback = callback;
+        }
+
+        boolean isDead() {
+            return thread == null && waiter == null && callback == null;
         }
     }
 
@@ -57,9 +68,20 @@ public final class WaitStack {
      * @param callback the callback
      */
     public void onRelease(Runnable callback) {
-        if (!push(new Node(null, callback))) {
+        if (!push(new Node(null, null, callback))) {
             callback.run();
         }
+    }
+
+    /**
+     * Registers a Select waiter, claimed at release.
+     *
+     * @param w the waiter
+     * @return the registration, or null if already released (then nothing was registered)
+     */
+    public Node register(Waiter w) {
+        Node n = new Node(null, w, null);
+        return push(n) ? n : null;
     }
 
     private boolean push(Node n) {
@@ -76,6 +98,36 @@ public final class WaitStack {
     }
 
     /**
+     * Withdraws a registration (a thread or Select waiter that stopped waiting) and unlinks dead nodes.
+     *
+     * @param node the registration
+     */
+    public void remove(Node node) {
+        if (node == null) {
+            return;
+        }
+        node.thread = null;
+        node.waiter = null;
+        retry:
+        for (;;) {
+            for (Node pred = null, q = head, s; q != null && q != RELEASED; q = s) {
+                s = q.next;
+                if (!q.isDead()) {
+                    pred = q;
+                } else if (pred != null) {
+                    pred.next = s;
+                    if (pred.isDead()) {
+                        continue retry; // pred was removed concurrently: start over
+                    }
+                } else if (!HEAD.compareAndSet(this, q, s)) {
+                    continue retry;
+                }
+            }
+            return;
+        }
+    }
+
+    /**
      * Parks until released, the deadline passes, or the thread is interrupted.
      *
      * @param deadline a {@link System#nanoTime()} deadline, or 0 for none
@@ -86,7 +138,7 @@ public final class WaitStack {
             return true;
         }
         Thread me = Thread.currentThread();
-        Node n = new Node(me, null);
+        Node n = new Node(me, null, null);
         if (!push(n)) {
             return true;
         }
@@ -95,13 +147,15 @@ public final class WaitStack {
                 return true;
             }
             if (me.isInterrupted()) {
-                return false;
+                remove(n);
+                return head == RELEASED;
             }
             if (deadline == 0) {
                 LockSupport.park(this);
             } else {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    remove(n);
                     return head == RELEASED;
                 }
                 LockSupport.parkNanos(this, left);
@@ -117,13 +171,17 @@ public final class WaitStack {
     public void release(Consumer<Throwable> onCallbackError) {
         Node n = (Node) HEAD.getAndSet(this, RELEASED);
         while (n != null && n != RELEASED) {
-            if (n.thread != null) {
-                LockSupport.unpark(n.thread);
-            } else {
+            Thread t = n.thread;
+            Waiter w = n.waiter;
+            if (t != null) {
+                LockSupport.unpark(t);
+            } else if (w != null) {
+                w.claim();
+            } else if (n.callback != null) {
                 try {
                     n.callback.run();
-                } catch (Throwable t) {
-                    onCallbackError.accept(t);
+                } catch (Throwable e) {
+                    onCallbackError.accept(e);
                 }
             }
             n = n.next;
