@@ -31,7 +31,7 @@ import java.util.Map;
  * <pre>
  * usage: BenchReport --json target/jmh-rt.json --md docs/benchmarks.md --svg-dir docs
  *                    --command "scripts/bench --quick" [--jmh "org.openjdk.jmh.Main …"] [--selection REGEX]
- *                    [--load "0.52 0.61 0.40"]
+ *                    [--load "0.52 0.61 0.40"] [--rev "abc1234"]
  * </pre>
  */
 public final class BenchReport {
@@ -357,6 +357,9 @@ public final class BenchReport {
         b.append("- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs (nproc), ")
             .append(cpuModel()).append(", ").append(System.getProperty("os.name")).append(' ')
             .append(System.getProperty("os.version")).append('\n');
+        if (opt.containsKey("rev")) {
+            b.append("- Weft: commit ").append(opt.get("rev")).append('\n');
+        }
         if (opt.containsKey("load")) {
             b.append("- load average before the run: ").append(opt.get("load")).append('\n');
         }
