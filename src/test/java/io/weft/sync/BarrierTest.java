@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.weft.runtime.Runtime;
 import io.weft.task.JoinException;
 import io.weft.task.JoinHandle;
-import io.weft.testing.WeftTesting;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +36,7 @@ class BarrierTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void nobodyPassesUntilAllArriveAndExactlyOneLeads() {
         try (Runtime rt = runtime()) {
             var b = new Barrier(3);
@@ -64,7 +63,7 @@ class BarrierTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void reusableAcrossGenerationsWithOneLeaderEach() {
         try (Runtime rt = runtime()) {
             int n = 5;
@@ -101,7 +100,7 @@ class BarrierTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void anAbortedWaiterStillCountsSoTheOthersAreReleased() {
         try (Runtime rt = runtime()) {
             var b = new Barrier(3);

@@ -9,7 +9,6 @@ import io.weft.Select;
 import io.weft.runtime.Runtime;
 import io.weft.task.CancelledException;
 import io.weft.task.JoinException;
-import io.weft.testing.WeftTesting;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 class CancellationTokenTest {
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void cancelWakesEveryWaiterAndIsIdempotent() {
         try (Runtime rt = runtime()) {
             var token = new CancellationToken();
@@ -67,7 +66,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void cancellingAParentCancelsTheWholeSubtree() {
         try (Runtime rt = runtime()) {
             var root = new CancellationToken();
@@ -86,7 +85,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void cancellingAChildLeavesItsParentAndSiblingsAlone() {
         var root = new CancellationToken();
         var a = root.child();
@@ -179,7 +178,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void anAbortedWaiterLeavesTheTokenUntouched() {
         try (Runtime rt = runtime()) {
             var token = new CancellationToken().child();
@@ -194,7 +193,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void runUntilCancelledReturnsTheValueWhenTheWorkFinishesFirst() {
         try (Runtime rt = runtime()) {
             var token = new CancellationToken();
@@ -207,7 +206,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void runUntilCancelledAbortsTheWorkAndReturnsNullWhenCancelledFirst() {
         try (Runtime rt = runtime()) {
             var token = new CancellationToken();
@@ -258,7 +257,7 @@ class CancellationTokenTest {
             var p = spawn(rt, () -> token.runUntilCancelled(() -> {
                 started.countDown();
                 // Ignores the abort: finishes with a value however it is asked to stop.
-                WeftTesting.spin(20_000);
+                SyncTests.spin(20_000);
                 return "kept";
             }));
             assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
@@ -310,7 +309,7 @@ class CancellationTokenTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void selectOnATokenWinsWhenItIsCancelled() {
         try (Runtime rt = runtime()) {
             var token = new CancellationToken().child();

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.weft.internal.sync.SelectArm;
 import io.weft.runtime.Runtime;
 import io.weft.task.JoinHandle;
-import io.weft.testing.WeftTesting;
 import io.weft.time.ElapsedException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 class MutexTest {
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void lockGivesTheValueAndCloseUnlocks() {
         try (Runtime rt = runtime()) {
             var m = new Mutex<>(1);
@@ -71,7 +70,7 @@ class MutexTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void waitersGetTheLockInArrivalOrder() {
         try (Runtime rt = runtime()) {
             var m = new Mutex<>(0);
@@ -132,7 +131,7 @@ class MutexTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void lockWithTimeoutElapsesAndLeavesTheMutexUsable() {
         try (Runtime rt = runtime()) {
             var m = new Mutex<>(0);
@@ -169,7 +168,7 @@ class MutexTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void abortWhileParkedLeavesTheMutexFree() {
         try (Runtime rt = runtime()) {
             var m = new Mutex<>(0);
@@ -201,7 +200,7 @@ class MutexTest {
                 } catch (io.weft.task.JoinException e) {
                     assertThat(e.isCancelled()).isTrue();
                 }
-                WeftTesting.eventually(Duration.ofSeconds(5), () -> !m.isLocked(), () -> "lock stranded: " + m);
+                SyncTests.eventually(Duration.ofSeconds(5), () -> !m.isLocked(), () -> "lock stranded: " + m);
             }
         }
     }

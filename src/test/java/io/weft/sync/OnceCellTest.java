@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.weft.runtime.Runtime;
 import io.weft.task.JoinException;
 import io.weft.task.JoinHandle;
-import io.weft.testing.WeftTesting;
 import io.weft.time.ElapsedException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 class OnceCellTest {
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void initialisesOnceUnderContention() {
         try (Runtime rt = runtime()) {
             var cell = new OnceCell<String>();
@@ -34,7 +33,7 @@ class OnceCellTest {
                 int id = i;
                 hs.add(rt.spawn(() -> cell.getOrInit(() -> {
                     calls.incrementAndGet();
-                    WeftTesting.sleep(Duration.ofMillis(20)); // long enough for the others to park
+                    SyncTests.sleep(Duration.ofMillis(20)); // long enough for the others to park
                     return "init by " + id;
                 })));
             }
@@ -50,7 +49,7 @@ class OnceCellTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void aFailedInitialiserLeavesTheCellEmptyAndTheNextWaiterInitialises() {
         try (Runtime rt = runtime()) {
             var cell = new OnceCell<Integer>();
@@ -121,7 +120,7 @@ class OnceCellTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void nullsAreRejected() {
         var cell = new OnceCell<String>();
         assertThatThrownBy(() -> cell.set(null)).isInstanceOf(NullPointerException.class);
@@ -145,7 +144,7 @@ class OnceCellTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void awaitParksUntilSomebodyFillsTheCell() {
         try (Runtime rt = runtime()) {
             var cell = new OnceCell<Integer>();
@@ -181,7 +180,7 @@ class OnceCellTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void anAbortedWaiterLeavesTheCellAlone() {
         try (Runtime rt = runtime()) {
             var cell = new OnceCell<String>();

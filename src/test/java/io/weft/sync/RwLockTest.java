@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.weft.runtime.Runtime;
-import io.weft.testing.WeftTesting;
 import io.weft.time.ElapsedException;
 import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 class RwLockTest {
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void manyReadersAtOnceButOneWriterAlone() {
         var lock = new RwLock<>("v");
         var r1 = lock.tryRead();
@@ -45,7 +44,7 @@ class RwLockTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void aQueuedWriterBlocksLaterReaders() {
         try (Runtime rt = runtime()) {
             var lock = new RwLock<>(0);
@@ -156,7 +155,7 @@ class RwLockTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void timeoutsElapse() {
         try (Runtime rt = runtime()) {
             var lock = new RwLock<>(0);
@@ -180,7 +179,7 @@ class RwLockTest {
     }
 
     @Test
-    @Tag(WeftTesting.CONTRACT)
+    @Tag(SyncTests.CONTRACT)
     void abortedQueuedWriterLetsTheReadersBehindItIn() {
         try (Runtime rt = runtime()) {
             var lock = new RwLock<>(0, 4);

@@ -11,15 +11,50 @@ import io.weft.runtime.Runtime;
 import io.weft.task.CancelledException;
 import io.weft.task.JoinException;
 import io.weft.task.JoinHandle;
-import io.weft.testing.WeftTesting;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Helpers for the io.weft.sync tests. */
 final class SyncTests {
     private SyncTests() {}
+
+    /** The tag of tests that also run on the JDK default scheduler fallback. */
+    static final String CONTRACT = "contract";
+
+    /** Polls {@code condition} until it holds, failing with {@code message} after {@code timeout}. */
+    static void eventually(Duration timeout, BooleanSupplier condition, Supplier<String> message) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long sleepMicros = 20;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("condition not met within " + timeout + ": " + message.get());
+            }
+            sleep(Duration.ofNanos(sleepMicros * 1000));
+            sleepMicros = Math.min(sleepMicros * 2, 10_000);
+        }
+    }
+
+    /** Sleeps, turning an interrupt into an unchecked exception that keeps the status. */
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Busy-spins for about {@code micros} microseconds, ignoring interrupts. */
+    static void spin(long micros) {
+        long end = System.nanoTime() + micros * 1000;
+        while (System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
+        }
+    }
 
     /** {@return a 2-worker runtime whose close() gives up on leftover tasks quickly} */
     static Runtime runtime() {
@@ -73,7 +108,7 @@ final class SyncTests {
 
     /** Waits until the thread in {@code ref} is parked. */
     static void awaitParked(AtomicReference<Thread> ref) {
-        WeftTesting.eventually(Duration.ofSeconds(5), () -> {
+        eventually(Duration.ofSeconds(5), () -> {
             Thread t = ref.get();
             if (t == null) {
                 return false;
