@@ -19,6 +19,9 @@ final class SelectSupport extends SyncArms {
         if (receiver instanceof Oneshot.Receiver<?> r) {
             return r.arm(out);
         }
+        if (receiver instanceof Broadcast.Receiver<?> r) {
+            return r.arm(out);
+        }
         throw new IllegalArgumentException("not a receiver Select can wait on: " + receiver);
     }
 
@@ -29,7 +32,7 @@ final class SelectSupport extends SyncArms {
 
     @Override
     public SelectArm cancelled(Object token) {
-        throw new UnsupportedOperationException("CancellationToken arm not available yet");
+        return ((CancellationToken) token).arm();
     }
 
     @Override
@@ -65,6 +68,6 @@ final class SelectSupport extends SyncArms {
 
     @Override
     public SelectArm changed(Object receiver) {
-        throw new UnsupportedOperationException("Watch arm not available yet");
+        return ((Watch.Receiver<?>) receiver).arm();
     }
 }
