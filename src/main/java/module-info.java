@@ -6,6 +6,8 @@
 module io.weft {
     requires org.jctools.core.jdk11;
     requires org.jctools.core;
+    requires java.management;
+    requires jdk.management;
 
     exports io.weft;
     exports io.weft.runtime;

@@ -9,6 +9,8 @@ import io.weft.internal.sync.Waits;
 import io.weft.internal.task.Bridge;
 import io.weft.internal.task.TaskImpl;
 import io.weft.internal.task.WaitStack;
+import io.weft.internal.time.Sleeps;
+import io.weft.internal.time.TimeDriver;
 import io.weft.sync.Mpsc;
 import io.weft.sync.Notify;
 import io.weft.sync.Oneshot;
@@ -290,14 +292,8 @@ public final class Select<R> {
             throw new IllegalStateException("select has no arms");
         }
         Waits.checkCancelled("Select.run");
-        long now = System.nanoTime();
-        long deadline = 0;
         for (SleepArm<R> s : sleeps) {
-            s.start(now);
-            deadline = deadline == 0 ? s.deadline : Math.min(deadline, s.deadline);
-        }
-        if (deadline == 0 && !sleeps.isEmpty()) {
-            deadline = 1;
+            s.start();
         }
         final int start = biased ? 0 : ThreadLocalRandom.current().nextInt(n);
         int winner = pollAll(null, null, start);
@@ -317,7 +313,7 @@ public final class Select<R> {
             winner = pollAll(null, null, start);
             Waiter fired;
             if (winner < 0) {
-                fired = parker.await(deadline);
+                fired = parker.await(0);
                 if (fired == null && parker.cancel() instanceof Waiter w) {
                     fired = w;
                 }
@@ -427,10 +423,13 @@ public final class Select<R> {
         }
     }
 
-    private static final class SleepArm<R> implements Arm<R> {
+    /** A sleep or deadline arm on the runtime's timer wheel (and so on paused test time too). */
+    private static final class SleepArm<R> implements Arm<R>, SelectArm {
         private final Duration duration;
         private final Instant until;
         private final Supplier<? extends R> f;
+        private TimeDriver driver;
+        private Sleeps.ClaimEntry entry;
         long deadline;
 
         SleepArm(Duration duration, Instant until, Supplier<? extends R> f) {
@@ -439,31 +438,40 @@ public final class Select<R> {
             this.f = f;
         }
 
-        void start(long now) {
-            long nanos;
-            try {
-                nanos = duration != null ? duration.toNanos() : Duration.between(Instant.now(), until).toNanos();
-            } catch (ArithmeticException e) {
-                nanos = Long.MAX_VALUE / 4;
-            }
-            nanos = Math.min(Math.max(0, nanos), Long.MAX_VALUE / 4);
-            long d = now + nanos;
-            deadline = d == 0 ? 1 : d;
+        void start() {
+            driver = Sleeps.driver();
+            deadline = duration != null
+                ? driver.nanos() + TimeDriver.saturatedNanos(duration)
+                : driver.toNanos(until);
         }
 
         @Override
         public SelectArm source() {
-            return null;
+            return this;
         }
 
         @Override
         public boolean poll(Waiter claimed) {
-            return System.nanoTime() - deadline >= 0;
+            return claimed != null || driver.nanos() >= deadline;
         }
 
         @Override
         public R result() {
             return f.get();
+        }
+
+        @Override
+        public void register(Waiter w) {
+            entry = new Sleeps.ClaimEntry(w);
+            if (!driver.register(entry, deadline)) {
+                w.claim();
+            }
+        }
+
+        @Override
+        public void deregister(Waiter w) {
+            driver.cancel(entry);
+            entry = null;
         }
     }
 }

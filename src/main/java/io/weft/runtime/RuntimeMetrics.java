@@ -238,14 +238,14 @@ public final class RuntimeMetrics {
     }
 
     /**
-     * {@return timers registered and not yet fired or cancelled (0 until the timer wheel is in use)}
+     * {@return timers in the runtime's wheel: registered and not yet fired or cancelled}
      *
      * {@snippet :
      * long timers = rt.metrics().timersActive();
      * }
      */
     public long timersActive() {
-        return 0;
+        return core.timeDriver().activeTimers();
     }
 
     @Override

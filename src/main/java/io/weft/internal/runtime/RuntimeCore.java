@@ -4,6 +4,7 @@ import io.weft.internal.scheduler.SchedulerConfig;
 import io.weft.internal.scheduler.VirtualThreads;
 import io.weft.internal.scheduler.WeftScheduler;
 import io.weft.internal.task.BlockingPool;
+import io.weft.internal.time.TimeDriver;
 import io.weft.internal.task.TaskImpl;
 import io.weft.internal.task.TaskOwner;
 import io.weft.internal.task.TaskRegistry;
@@ -51,6 +52,7 @@ public final class RuntimeCore implements TaskOwner {
     private final Thread.Builder.OfVirtual vtBuilder;
     private final TaskRegistry registry;
     private final BlockingPool blocking;
+    private final TimeDriver time;
     private final LongAdder spawned = new LongAdder();
     private final WaitStack terminated = new WaitStack();
     private final Object lifecycle = new Object();
@@ -84,9 +86,28 @@ public final class RuntimeCore implements TaskOwner {
         this.blocking = new BlockingPool(config.maxBlockingThreads(),
             TimeUnit.NANOSECONDS.convert(config.keepAlive()), "weft-blocking-" + runtimeId + "-",
             config.onThreadStart(), config.onThreadStop());
+        this.time = new TimeDriver("weft-timer-" + runtimeId + "-", config.startPaused(), this::quiescent,
+            scheduler == null);
         if (scheduler != null) {
+            scheduler.onQuiescent = time::runtimeIdle;
             scheduler.start();
         }
+    }
+
+    /** {@return the runtime's clock and timers} */
+    public TimeDriver timeDriver() {
+        return time;
+    }
+
+    /** {@return true when the runtime has nothing to run (for auto-advance of paused time)} */
+    private boolean quiescent() {
+        if (!blocking.isIdle()) {
+            return false;
+        }
+        if (scheduler != null) {
+            return scheduler.isQuiescent();
+        }
+        return DefaultSchedulerProbe.idle();
     }
 
     /** {@return the settings} */
@@ -329,6 +350,7 @@ public final class RuntimeCore implements TaskOwner {
             scheduler.awaitCarriers(UNWIND_GRACE_NANOS);
         }
         blocking.awaitExit(UNWIND_GRACE_NANOS);
+        time.stop();
         state = TERMINATED;
         terminated.release(this::reportCallbackError);
     }

@@ -305,6 +305,10 @@ public final class Carrier extends Thread {
             // The last searcher re-checks every queue: a submitter may have seen it searching and not notified.
             sched.idle.notifyParked();
         }
+        Runnable quiescent = sched.onQuiescent;
+        if (quiescent != null && sched.idle.unparkedCount() == 0) {
+            quiescent.run();
+        }
         long now = System.nanoTime();
         BUSY_NANOS.setOpaque(this, (long) BUSY_NANOS.getOpaque(this) + (now - (long) UNPARKED_AT.getOpaque(this)));
         PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);

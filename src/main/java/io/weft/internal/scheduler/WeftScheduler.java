@@ -71,6 +71,8 @@ public final class WeftScheduler implements Executor {
     volatile int runState;
     /** The runtime this scheduler serves; lets code on a carrier find its runtime. */
     public volatile Object owner;
+    /** Run by the last carrier to park (the time driver's auto-advance listens), or null. */
+    public volatile Runnable onQuiescent;
     @SuppressWarnings("unused") private volatile int injectLock;
 
     /**
@@ -173,6 +175,11 @@ public final class WeftScheduler implements Executor {
             inject.offer(r);
         }
         idle.notifyParked();
+    }
+
+    /** {@return true when every carrier is parked and no continuation is queued anywhere} */
+    public boolean isQuiescent() {
+        return idle.unparkedCount() == 0 && !hasPendingWork();
     }
 
     boolean hasPendingWork() {

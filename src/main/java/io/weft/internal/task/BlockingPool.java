@@ -185,6 +185,16 @@ public final class BlockingPool {
         }
     }
 
+    /** {@return true when no blocking task is queued or running} */
+    public boolean isIdle() {
+        lock.lock();
+        try {
+            return queue.isEmpty() && idle == threads;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** {@return threads alive} */
     public int threads() {
         lock.lock();
