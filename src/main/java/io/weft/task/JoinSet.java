@@ -100,8 +100,15 @@ public final class JoinSet<T> implements AutoCloseable {
         synchronized (this) {
             tasks.add(t);
         }
-        t.onDone(() -> finished.add(t));
+        t.onDone(() -> finished(t));
         return new AbortHandle(t);
+    }
+
+    private synchronized void finished(TaskImpl<T> t) {
+        // A task dropped by close() must not be reported by a later joinNext on a reused set.
+        if (tasks.contains(t)) {
+            finished.add(t);
+        }
     }
 
     /**
@@ -236,10 +243,10 @@ public final class JoinSet<T> implements AutoCloseable {
         synchronized (this) {
             left = new ArrayList<>(tasks);
             tasks.clear();
+            finished.clear();
         }
         for (TaskImpl<T> t : left) {
             t.abort();
         }
-        finished.clear();
     }
 }
