@@ -151,7 +151,9 @@ public final class CancellationToken {
 
     /**
      * Cancels this token and every descendant, and wakes every task parked on them. Idempotent;
-     * never parks. The parent (if any) is not affected.
+     * never parks. The parent (if any) is not affected. The call that cancels a token cancels its
+     * descendants before it returns; a second, concurrent {@code cancel()} of the same token may
+     * return while the first is still working through them.
      *
      * {@snippet :
      * token.cancel();
