@@ -317,7 +317,7 @@ class CancellationTokenTest {
                 .cancelled(token, () -> "cancelled")
                 .sleep(Duration.ofSeconds(30), () -> "slept")
                 .run()).awaitParked();
-            assertThat(token.waiterCount()).isEqualTo(1);
+            SyncTests.eventually(Duration.ofSeconds(5), () -> token.waiterCount() == 1, () -> "select never registered");
             token.cancel();
             assertThat(p.handle.join(Duration.ofSeconds(5))).isEqualTo("cancelled");
             var other = new CancellationToken();
