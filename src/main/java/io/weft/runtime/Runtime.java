@@ -316,7 +316,7 @@ public final class Runtime implements AutoCloseable {
         private int globalQueueInterval;
         private int eventInterval = 61;
         private boolean lifoSlot = true;
-        private int localQueueCapacity = 512;
+        private int localQueueCapacity = 4096;
         private boolean startPaused;
         private Runnable onThreadStart;
         private Runnable onThreadStop;
@@ -456,7 +456,7 @@ public final class Runtime implements AutoCloseable {
         }
 
         /**
-         * Sets each carrier's local run-queue capacity (default 512; a power of two, at least 4).
+         * Sets each carrier's local run-queue capacity (default 4096; a power of two, at least 4).
          *
          * {@snippet :
          * Runtime.builder().localQueueCapacity(256);

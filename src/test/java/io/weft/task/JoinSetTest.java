@@ -277,7 +277,9 @@ class JoinSetTest {
         try (Runtime rt = runtime(flavor)) {
             JoinSet<Integer> set = new JoinSet<>();
             CountDownLatch unwound = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(1);
             rt.blockOn(() -> set.spawn(() -> {
+                started.countDown();
                 try {
                     Thread.sleep(3_600_000);
                 } finally {
@@ -285,6 +287,8 @@ class JoinSetTest {
                 }
                 return -1;
             }));
+            // A task aborted before it first runs never runs at all (as in Tokio), so wait until it sleeps.
+            assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
             set.close(); // aborts it; it completes (as cancelled) a moment later
             assertThat(unwound.await(5, TimeUnit.SECONDS)).isTrue();
             Thread.sleep(20);

@@ -333,6 +333,14 @@ public final class Carrier extends Thread {
         return true;
     }
 
+    /** {@return the next value of a per-carrier mixing sequence (single writer: this carrier's OS thread)} */
+    int nextSpread() {
+        int x = ++spread * 0x9E3779B9;
+        return (x ^ (x >>> 16)) + index;
+    }
+
+    private int spread;
+
     void unparkCarrier() {
         LockSupport.unpark(this);
     }

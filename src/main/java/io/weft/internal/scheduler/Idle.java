@@ -1,5 +1,6 @@
 package io.weft.internal.scheduler;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -89,7 +90,10 @@ final class Idle {
      */
     void notifyParked() {
         // Full fence: orders the caller's queue publication before this read of state (see overview).
-        int s = state.getAndAdd(0);
+        // A fence is local to this core; an RMW on state (Tokio's fetch_add(0)) would pull its cache
+        // line away from the other carriers on every submission.
+        VarHandle.fullFence();
+        int s = state.get();
         if (searching(s) != 0 || unparked(s) >= workers) {
             return;
         }

@@ -288,6 +288,20 @@ public final class WeftScheduler implements Executor {
         return null;
     }
 
+    /**
+     * {@return a well-spread int that costs no shared write: a per-carrier counter on a Weft carrier,
+     * a thread-local random number elsewhere}
+     */
+    public static int spreadHint() {
+        Thread t = Thread.currentThread();
+        Carrier c = t instanceof Carrier cc ? cc
+            : t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier cc ? cc : null;
+        if (c != null) {
+            return c.nextSpread();
+        }
+        return java.util.concurrent.ThreadLocalRandom.current().nextInt();
+    }
+
     /** {@return true when the calling thread is one of this scheduler's carriers or runs on one} */
     public boolean isOnCarrier() {
         Thread t = Thread.currentThread();

@@ -56,7 +56,8 @@ public final class Bridge {
             }
             f = joinHandles;
         }
-        final Function<TaskImpl<?>, Object> factory = f;
-        return (H) ((TaskImpl<Object>) task).handle(t -> factory.apply(t));
+        @SuppressWarnings("rawtypes")
+        Function raw = f;
+        return (H) ((TaskImpl<Object>) task).handle(raw);
     }
 }

@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * @param <T> the result type
  */
-public final class TaskImpl<T> implements Runnable {
+public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.UncaughtExceptionHandler {
     /** The task running on the current thread. */
     public static final ScopedValue<TaskImpl<?>> CURRENT = ScopedValue.newInstance();
 
@@ -64,7 +64,7 @@ public final class TaskImpl<T> implements Runnable {
     /** The task was cancelled. */
     public static final int CANCELLED = 4;
 
-    private final long id;
+    private volatile long id;
     private final String name;
     private final TaskOwner owner;
     private final boolean blocking;
@@ -77,15 +77,17 @@ public final class TaskImpl<T> implements Runnable {
     private volatile boolean terminated;
     private volatile Thread thread;
     private volatile WaitStack ended;
-    /** Released when the outcome is final. */
-    final WaitStack done = new WaitStack();
+    /** Released when the outcome is final: the task itself (it extends WaitStack, saving an object). */
+    private final WaitStack done = this;
 
     // Registry links, guarded by the registry shard's monitor.
     TaskImpl<?> prev;
     TaskImpl<?> next;
     boolean registered;
 
-    private Object handle;
+    private volatile Object handle;
+    /** Registry shard, chosen at spawn. */
+    int shard;
 
     /**
      * Creates a task.
@@ -96,21 +98,39 @@ public final class TaskImpl<T> implements Runnable {
      * @param blocking true for a blocking-pool task
      */
     public TaskImpl(TaskOwner owner, Callable<? extends T> body, String name, boolean blocking) {
-        this.id = IDS.incrementAndGet();
         this.owner = owner;
         this.body = body;
         this.name = name;
         this.blocking = blocking;
     }
 
-    /** {@return the task's numeric id} */
+    private static final VarHandle ID;
+
+    static {
+        try {
+            ID = MethodHandles.lookup().findVarHandle(TaskImpl.class, "id", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * {@return the task's numeric id}, assigned on first request: most tasks never need one, and a
+     * JVM-wide counter would be a contended atomic on every spawn.
+     */
     public long id() {
-        return id;
+        long i = id;
+        if (i != 0) {
+            return i;
+        }
+        long fresh = IDS.incrementAndGet();
+        long witness = (long) ID.compareAndExchange(this, 0L, fresh);
+        return witness == 0 ? fresh : witness;
     }
 
     /** {@return the task's id} */
     public TaskId taskId() {
-        return new TaskId(id);
+        return new TaskId(id());
     }
 
     /** {@return the task's name, or null} */
@@ -135,11 +155,32 @@ public final class TaskImpl<T> implements Runnable {
      */
     public void bindThread(Thread t) {
         this.thread = t;
+        t.setUncaughtExceptionHandler(this);
     }
 
-    /** {@return the current task, or null outside a task} */
+    /**
+     * {@return the current task, or null outside a task}
+     *
+     * <p>A task's virtual thread carries its TaskImpl as its uncaught-exception handler: a per-thread
+     * slot that costs nothing to fill (no scoped-value binding, no thread-local map), and that no
+     * exception ever reaches, since run() catches everything. Blocking-pool threads run many tasks,
+     * so there the task is bound in the {@link #CURRENT} scoped value instead.
+     */
     public static TaskImpl<?> current() {
+        Thread t = Thread.currentThread();
+        if (t.isVirtual()) {
+            return t.getUncaughtExceptionHandler() instanceof TaskImpl<?> task ? task : null;
+        }
         return CURRENT.isBound() ? CURRENT.get() : null;
+    }
+
+    /**
+     * Never called in practice: run() catches every throwable. Present so a task can sit in its
+     * thread's uncaught-exception-handler slot (see {@link #current()}).
+     */
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+        owner.reportCallbackError(e);
     }
 
     @Override
@@ -153,7 +194,7 @@ public final class TaskImpl<T> implements Runnable {
                 return;
             }
             Callable<? extends T> b = body;
-            T v = ScopedValue.where(CURRENT, this).call(b::call);
+            T v = blocking ? ScopedValue.where(CURRENT, this).call(b::call) : b.call();
             complete(NORMAL, v, null);
         } catch (Throwable e) {
             if (abortRequested) {
@@ -295,7 +336,7 @@ public final class TaskImpl<T> implements Runnable {
             return true;
         }
         if (Thread.currentThread().isInterrupted()) {
-            throw new CancelledException("interrupted while joining task " + id);
+            throw new CancelledException("interrupted while joining task " + id());
         }
         return false;
     }
@@ -334,7 +375,7 @@ public final class TaskImpl<T> implements Runnable {
         if (outcome > COMPLETING) {
             io.weft.internal.scheduler.Coop.proceed();
         } else if (!awaitDone(deadline)) {
-            throw new ElapsedException("task " + id + " did not finish in time");
+            throw new ElapsedException("task " + id() + " did not finish in time");
         }
         return report();
     }
@@ -351,7 +392,7 @@ public final class TaskImpl<T> implements Runnable {
             case NORMAL -> value;
             case FAILED -> throw new JoinException(taskId(), false, error);
             case CANCELLED -> throw new JoinException(taskId(), true, error);
-            default -> throw new IllegalStateException("task " + id + " has not finished");
+            default -> throw new IllegalStateException("task " + id() + " has not finished");
         };
     }
 
@@ -401,11 +442,14 @@ public final class TaskImpl<T> implements Runnable {
      * @return the handle
      */
     @SuppressWarnings("unchecked")
-    public synchronized <H> H handle(java.util.function.Function<TaskImpl<T>, H> factory) {
-        if (handle == null) {
-            handle = factory.apply(this);
+    public <H> H handle(java.util.function.Function<TaskImpl<T>, H> factory) {
+        Object h = handle;
+        if (h == null) {
+            // Benign race: two threads may each make a handle; both wrap this task and behave alike.
+            h = factory.apply(this);
+            handle = h;
         }
-        return (H) handle;
+        return (H) h;
     }
 
     @Override
@@ -416,6 +460,6 @@ public final class TaskImpl<T> implements Runnable {
             case FAILED -> "failed";
             default -> "cancelled";
         };
-        return "Task[" + id + (name != null ? " " + name : "") + ", " + state + "]";
+        return "Task[" + id() + (name != null ? " " + name : "") + ", " + state + "]";
     }
 }

@@ -47,7 +47,9 @@ public final class TaskRegistry {
      * @return false if the registry is closed
      */
     public boolean add(TaskImpl<?> t) {
-        Shard s = shards[(int) t.id() & mask];
+        int i = nextShard();
+        t.shard = i;
+        Shard s = shards[i];
         synchronized (s) {
             if (s.closed) {
                 return false;
@@ -71,7 +73,7 @@ public final class TaskRegistry {
      * @param t the task
      */
     public void remove(TaskImpl<?> t) {
-        Shard s = shards[(int) t.id() & mask];
+        Shard s = shards[t.shard];
         synchronized (s) {
             if (!t.registered) {
                 return;
@@ -91,6 +93,14 @@ public final class TaskRegistry {
             t.next = null;
             s.count--;
         }
+    }
+
+    /**
+     * Picks a shard without a shared counter: on a Weft carrier, that carrier's own spawn counter
+     * (written only by its OS thread); elsewhere the thread's random generator.
+     */
+    private int nextShard() {
+        return io.weft.internal.scheduler.WeftScheduler.spreadHint() & mask;
     }
 
     /** {@return the number of live tasks (racy sum)} */

@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * Progress: push, remove and release are lock-free; await parks.
  * </pre>
  */
-public final class WaitStack {
+public class WaitStack {
     private static final VarHandle HEAD;
     private static final Node RELEASED = new Node(null, null, null);
 
@@ -56,6 +56,9 @@ public final class WaitStack {
     }
 
     @SuppressWarnings("unused") private volatile Node head;
+
+    /** Creates an unreleased wait point. */
+    public WaitStack() {}
 
     /** {@return true once released} */
     public boolean isReleased() {

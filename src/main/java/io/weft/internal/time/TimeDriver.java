@@ -6,67 +6,79 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 
 /**
- * A runtime's clock and timers: a {@link TimerWheel} driven by one thread.
+ * A runtime's clock and timers: a {@link TimerWheel} owned by one driver thread.
  *
  * <pre>
  * Implementation overview
  *
- * Algorithm: register() converts a deadline to a wheel tick (rounded up to the next millisecond, so
- *   a timer never fires early) and inserts it under the lock; if it is earlier than the tick the
- *   driver thread is parked until, the driver is unparked. The driver loops: under the lock, poll
- *   the wheel up to now and mark due entries FIRED; outside it, fire them (unpark or claim the
- *   waiting thread); then park until the next expiration. cancel() removes an entry in O(1).
+ * Algorithm: the wheel belongs to the driver thread alone, so it needs no lock. register() puts the
+ *   entry on an MPSC queue (JCTools) and unparks the driver only if the new deadline is earlier than
+ *   the tick it sleeps until; cancel() CASes the entry's state to CANCELLED and queues it for removal,
+ *   so a cancelled timer leaves the wheel in O(1) at the driver's next pass (the driver is woken when
+ *   many cancellations are pending, so they never pile up). The driver loops: drain registrations and
+ *   cancellations into the wheel, poll the wheel up to now (an entry fires only if its PENDING ->
+ *   FIRED CAS wins), fire outside any lock, then park until the next expiration.
+ *   A registering thread never blocks: a contended lock here would unmount every sleeping virtual
+ *   thread through the JDK's unblocker thread.
  *
- * Clock: now() = nanoseconds since the driver started, plus a shift, unless paused. pause() freezes
- *   it; advance(d) moves the frozen clock; resume() continues from the frozen instant. With auto-advance
- *   (Runtime.Builder.startPaused), when the runtime reports it has nothing to run (every carrier parked,
- *   every queue empty, no blocking task busy), the driver moves the frozen clock to the next deadline,
- *   so an hour of timers runs in milliseconds. The runtime calls runtimeIdle() when its last carrier
- *   parks, so auto-advance reacts at once rather than by polling.
+ * Clock: one immutable Clock record in a volatile field: now = nanoTime - start + shift, or frozen
+ *   while paused. Reading it takes no lock. pause(), resume() and advance() replace the record under
+ *   a small lock. advance() asks the driver for a pass and waits for it, so the timers it made due
+ *   have fired when it returns. With auto-advance (the clock paused), when the runtime reports it has
+ *   nothing to run, the driver moves the frozen clock to the next deadline; the runtime calls
+ *   runtimeIdle() when its last carrier parks, so this reacts at once rather than by polling.
  *
- * Memory ordering: wheel, entry links and entry state are guarded by the lock. parkedUntil is
- *   volatile: a registrant reads it after inserting (under the lock) and unparks the driver if its
- *   deadline is earlier.
- * Progress: register and cancel take the lock for O(1) work; firing happens outside it.
+ * Memory ordering: queue publication is JCTools' (release); parkedUntil is volatile and read by a
+ *   registrant after it enqueued (the enqueue is a CAS, so the read is not reordered before it).
+ * Progress: register and cancel are lock-free; only the driver parks.
  * </pre>
  */
 public final class TimeDriver {
     private static final long NANOS_PER_TICK = TimeUnit.MILLISECONDS.toNanos(1);
     private static final AtomicInteger IDS = new AtomicInteger();
     private static final long FOREVER = Long.MAX_VALUE;
+    private static final int CANCEL_WAKE_THRESHOLD = 4096;
 
-    private final Object lock = new Object();
+    /** The clock's state; replaced whole, read without a lock. */
+    private record Clock(boolean paused, long frozen, long shift) {}
+
     private final TimerWheel wheel = new TimerWheel();
+    private final MpscUnboundedVarHandleArrayQueue<TimerEntry> registrations = new MpscUnboundedVarHandleArrayQueue<>(1024);
+    private final MpscUnboundedVarHandleArrayQueue<TimerEntry> cancellations = new MpscUnboundedVarHandleArrayQueue<>(256);
+    private final AtomicInteger pendingCancels = new AtomicInteger();
+    private final AtomicLong active = new AtomicLong();
     private final long startNanos = System.nanoTime();
     private final Instant startInstant = Instant.now();
+    private final Object clockLock = new Object();
     private final Thread thread;
     private final BooleanSupplier runtimeIdle;
     private final boolean pollForIdle;
 
-    // Guarded by lock.
-    private boolean paused;
-    private long frozenNanos;
-    private long shiftNanos;
-
-    private volatile long parkedUntil = FOREVER;
+    private volatile Clock clock;
+    private volatile long parkedUntil = 0;
     private volatile boolean stopped;
+    private volatile boolean autoAdvanceHint;
+    private final AtomicLong passRequested = new AtomicLong();
+    private volatile long passDone;
 
     /**
      * Creates and starts a driver.
      *
      * @param name thread name prefix
-     * @param startPaused whether the clock starts paused with auto-advance
+     * @param startPaused whether the clock starts paused (with auto-advance)
      * @param runtimeIdle tells whether the runtime has nothing to run (for auto-advance)
      * @param pollForIdle true if the runtime cannot report idleness itself (then the driver polls it)
      */
     public TimeDriver(String name, boolean startPaused, BooleanSupplier runtimeIdle, boolean pollForIdle) {
         this.runtimeIdle = runtimeIdle;
         this.pollForIdle = pollForIdle;
-        this.paused = startPaused;
+        this.clock = new Clock(startPaused, 0, 0);
         this.thread = Thread.ofPlatform().daemon().name(name + IDS.incrementAndGet()).unstarted(this::run);
         thread.start();
     }
@@ -75,13 +87,8 @@ public final class TimeDriver {
 
     /** {@return the driver's time: nanoseconds since it started (frozen while paused)} */
     public long nanos() {
-        synchronized (lock) {
-            return nanosLocked();
-        }
-    }
-
-    private long nanosLocked() {
-        return paused ? frozenNanos : System.nanoTime() - startNanos + shiftNanos;
+        Clock c = clock;
+        return c.paused ? c.frozen : System.nanoTime() - startNanos + c.shift;
     }
 
     /** {@return the driver's time as a wall-clock instant} */
@@ -93,42 +100,42 @@ public final class TimeDriver {
      * Converts a wall-clock instant to the driver's nanoseconds.
      *
      * @param instant the instant
-     * @return driver nanoseconds (clamped to the wheel's range)
+     * @return driver nanoseconds
      */
     public long toNanos(Instant instant) {
-        Duration d = Duration.between(startInstant, instant);
-        return saturatedNanos(d);
+        return saturatedNanos(Duration.between(startInstant, instant));
     }
 
     /**
      * {@return nanoseconds in {@code d}, saturating at about 2.2 years (the wheel's span)}
      *
-     * @param d a duration, not negative
+     * @param d a duration
      */
     public static long saturatedNanos(Duration d) {
+        long max = TimerWheel.MAX_SPAN * NANOS_PER_TICK;
         try {
-            return Math.min(d.toNanos(), TimerWheel.MAX_SPAN * NANOS_PER_TICK);
+            return Math.min(d.toNanos(), max);
         } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE / 4 : TimerWheel.MAX_SPAN * NANOS_PER_TICK;
+            return d.isNegative() ? -max : max;
         }
     }
 
-    /** Freezes the clock (test time). */
+    /** Freezes the clock (test time); a paused clock auto-advances when the runtime is idle. */
     public void pause() {
-        synchronized (lock) {
-            if (!paused) {
-                frozenNanos = nanosLocked();
-                paused = true;
+        synchronized (clockLock) {
+            Clock c = clock;
+            if (!c.paused) {
+                clock = new Clock(true, nanos(), c.shift);
             }
         }
     }
 
     /** Unfreezes the clock; it continues from the frozen instant. */
     public void resume() {
-        synchronized (lock) {
-            if (paused) {
-                shiftNanos = frozenNanos - (System.nanoTime() - startNanos);
-                paused = false;
+        synchronized (clockLock) {
+            Clock c = clock;
+            if (c.paused) {
+                clock = new Clock(false, 0, c.frozen - (System.nanoTime() - startNanos));
             }
         }
         LockSupport.unpark(thread);
@@ -136,57 +143,61 @@ public final class TimeDriver {
 
     /** {@return true while the clock is paused} */
     public boolean isPaused() {
-        synchronized (lock) {
-            return paused;
-        }
+        return clock.paused;
     }
 
     /**
-     * Moves a paused clock forward and fires what became due, on the caller's thread.
+     * Moves a paused clock forward and waits until the driver has fired what became due.
      *
      * @param d how far, not negative
      * @throws IllegalStateException if the clock is not paused
      */
     public void advance(Duration d) {
         long nanos = saturatedNanos(d);
-        List<TimerEntry> due = new ArrayList<>();
-        synchronized (lock) {
-            if (!paused) {
+        synchronized (clockLock) {
+            Clock c = clock;
+            if (!c.paused) {
                 throw new IllegalStateException("time is not paused: call Time.pause() first");
             }
-            frozenNanos += nanos;
-            collectDue(due);
+            clock = new Clock(true, c.frozen + nanos, c.shift);
         }
-        fireAll(due);
-        LockSupport.unpark(thread);
+        awaitPass();
     }
+
+    /** Asks the driver for a full pass and parks until it has made it. */
+    private void awaitPass() {
+        long ticket = passRequested.incrementAndGet();
+        LockSupport.unpark(thread);
+        while (passDone < ticket && !stopped) {
+            passWaiters.offer(Thread.currentThread());
+            LockSupport.unpark(thread);
+            if (passDone < ticket) {
+                LockSupport.parkNanos(this, 1_000_000);
+            }
+        }
+    }
+
+    private final MpscUnboundedVarHandleArrayQueue<Thread> passWaiters = new MpscUnboundedVarHandleArrayQueue<>(16);
 
     // ---- timers ----
 
     /**
      * Registers a timer.
      *
-     * @param e the entry
+     * @param e the entry, not registered before
      * @param deadlineNanos when, in the driver's nanoseconds
      * @return false if the deadline has already passed (the entry was not registered)
      */
     public boolean register(TimerEntry e, long deadlineNanos) {
-        long tick = ceilTick(deadlineNanos);
-        synchronized (lock) {
-            long now = nanosLocked();
-            if (deadlineNanos <= now || tick <= wheel.elapsed()) {
-                if (tick <= wheel.elapsed() && deadlineNanos > now) {
-                    // Due within the tick already processed: fire at the next driver pass.
-                    tick = wheel.elapsed() + 1;
-                } else {
-                    return false;
-                }
-            }
-            e.when = tick;
-            e.deadlineNanos = deadlineNanos;
-            e.state = TimerEntry.PENDING;
-            wheel.insert(e);
+        if (deadlineNanos <= nanos()) {
+            return false;
         }
+        long tick = ceilTick(deadlineNanos);
+        e.when = tick;
+        e.deadlineNanos = deadlineNanos;
+        e.state = TimerEntry.PENDING;
+        active.incrementAndGet();
+        registrations.offer(e);
         if (tick < parkedUntil) {
             LockSupport.unpark(thread);
         }
@@ -197,24 +208,23 @@ public final class TimeDriver {
      * Cancels a timer.
      *
      * @param e the entry
-     * @return true if it was pending (and now never fires); false if it already fired
+     * @return true if it was pending (and now never fires); false if it already fired or was cancelled
      */
     public boolean cancel(TimerEntry e) {
-        synchronized (lock) {
-            if (e.state != TimerEntry.PENDING) {
-                return false;
-            }
-            e.state = TimerEntry.CANCELLED;
-            wheel.remove(e);
-            return true;
+        if (!TimerEntry.STATE.compareAndSet(e, TimerEntry.PENDING, TimerEntry.CANCELLED)) {
+            return false;
         }
+        active.decrementAndGet();
+        cancellations.offer(e);
+        if (pendingCancels.incrementAndGet() == CANCEL_WAKE_THRESHOLD) {
+            LockSupport.unpark(thread);
+        }
+        return true;
     }
 
     /** {@return timers registered and not yet fired or cancelled} */
     public int activeTimers() {
-        synchronized (lock) {
-            return wheel.size();
-        }
+        return (int) Math.min(Integer.MAX_VALUE, active.get());
     }
 
     /** The runtime has nothing to run: lets a paused clock auto-advance. Cheap when not paused. */
@@ -223,9 +233,6 @@ public final class TimeDriver {
             LockSupport.unpark(thread);
         }
     }
-
-    /** True while the clock is paused and a timer is pending: only then does idleness matter. */
-    private volatile boolean autoAdvanceHint;
 
     /** Stops the driver thread. */
     public void stop() {
@@ -240,11 +247,40 @@ public final class TimeDriver {
         return (nanos + NANOS_PER_TICK - 1) / NANOS_PER_TICK;
     }
 
+    // ---- the driver thread ----
+
+    private void drainQueues(List<TimerEntry> due) {
+        TimerEntry e;
+        int n = 0;
+        while ((e = cancellations.poll()) != null) {
+            wheel.remove(e); // no-op if it never reached the wheel
+            n++;
+        }
+        if (n > 0) {
+            pendingCancels.addAndGet(-n);
+        }
+        while ((e = registrations.poll()) != null) {
+            if (e.state != TimerEntry.PENDING) {
+                continue; // cancelled before it reached the wheel
+            }
+            if (e.when <= wheel.elapsed()) {
+                if (TimerEntry.STATE.compareAndSet(e, TimerEntry.PENDING, TimerEntry.FIRED)) {
+                    active.decrementAndGet();
+                    due.add(e);
+                }
+            } else {
+                wheel.insert(e);
+            }
+        }
+    }
+
     private void collectDue(List<TimerEntry> due) {
-        long nowTick = nanosLocked() / NANOS_PER_TICK;
+        long nowTick = nanos() / NANOS_PER_TICK;
         wheel.poll(nowTick, e -> {
-            e.state = TimerEntry.FIRED;
-            due.add(e);
+            if (TimerEntry.STATE.compareAndSet(e, TimerEntry.PENDING, TimerEntry.FIRED)) {
+                active.decrementAndGet();
+                due.add(e);
+            }
         });
     }
 
@@ -256,41 +292,54 @@ public final class TimeDriver {
                 System.getLogger("io.weft").log(System.Logger.Level.ERROR, "timer action threw", t);
             }
         }
+        due.clear();
     }
 
     private void run() {
         List<TimerEntry> due = new ArrayList<>();
         while (!stopped) {
-            long next;
-            boolean canAutoAdvance;
-            long sleepNanos;
-            synchronized (lock) {
-                collectDue(due);
-                next = wheel.nextExpiration();
-                canAutoAdvance = paused;
-                autoAdvanceHint = canAutoAdvance && next >= 0;
-                sleepNanos = next < 0 || paused ? -1 : next * NANOS_PER_TICK - nanosLocked();
-                parkedUntil = next < 0 ? FOREVER : next;
-            }
-            if (!due.isEmpty()) {
-                fireAll(due);
-                due.clear();
-                continue;
-            }
-            if (canAutoAdvance && next >= 0 && runtimeIdle.getAsBoolean()) {
-                synchronized (lock) {
-                    if (paused && frozenNanos < next * NANOS_PER_TICK) {
-                        frozenNanos = next * NANOS_PER_TICK;
-                    }
+            long ticket = passRequested.get();
+            parkedUntil = 0; // awake: registrants need not unpark us
+            drainQueues(due);
+            collectDue(due);
+            fireAll(due);
+            if (ticket > passDone) {
+                passDone = ticket;
+                Thread w;
+                while ((w = passWaiters.poll()) != null) {
+                    LockSupport.unpark(w);
                 }
+            }
+            long next = wheel.nextExpiration();
+            Clock c = clock;
+            autoAdvanceHint = c.paused && next >= 0;
+            parkedUntil = next < 0 ? FOREVER : next;
+            // Re-check after publishing parkedUntil: a registration that read the old value did not unpark us.
+            if (!registrations.isEmpty() || passRequested.get() > passDone) {
                 continue;
             }
-            if (canAutoAdvance && next >= 0 && pollForIdle) {
-                LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
-            } else if (sleepNanos < 0) {
+            if (c.paused) {
+                if (next >= 0 && runtimeIdle.getAsBoolean()) {
+                    synchronized (clockLock) {
+                        Clock now = clock;
+                        if (now.paused && now.frozen < next * NANOS_PER_TICK) {
+                            clock = new Clock(true, next * NANOS_PER_TICK, now.shift);
+                        }
+                    }
+                    continue;
+                }
+                if (next >= 0 && pollForIdle) {
+                    LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
+                } else {
+                    LockSupport.park(this);
+                }
+            } else if (next < 0) {
                 LockSupport.park(this);
-            } else if (sleepNanos > 0) {
-                LockSupport.parkNanos(this, sleepNanos);
+            } else {
+                long sleep = next * NANOS_PER_TICK - nanos();
+                if (sleep > 0) {
+                    LockSupport.parkNanos(this, sleep);
+                }
             }
         }
     }

@@ -3,11 +3,22 @@ package io.weft.internal.time;
 /**
  * One registered timer: a deadline and what to do when it passes.
  *
- * <p>The wheel's links ({@code prev}, {@code next}, {@code level}, {@code slot}) are guarded by the
- * {@link TimeDriver}'s lock. {@code state} moves once, from {@code PENDING} to {@code FIRED} or
- * {@code CANCELLED}, under that lock, so a timer fires at most once and never after it was cancelled.
+ * <p>The wheel's links ({@code prev}, {@code next}, {@code level}, {@code slot}) belong to the
+ * {@link TimeDriver}'s thread alone. {@code state} moves once, by CAS, from {@code PENDING} to
+ * {@code FIRED} (the driver) or {@code CANCELLED} (the owner), so a timer fires at most once and never
+ * after {@code cancel} returned true.
  */
 public abstract class TimerEntry {
+    static final java.lang.invoke.VarHandle STATE;
+
+    static {
+        try {
+            STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TimerEntry.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     static final int PENDING = 0;
     static final int FIRED = 1;
     static final int CANCELLED = 2;
@@ -20,7 +31,7 @@ public abstract class TimerEntry {
     TimerEntry next;
     int level = -1;
     int slot;
-    int state;
+    volatile int state;
 
     /** Creates an entry. */
     protected TimerEntry() {}
