@@ -82,7 +82,7 @@ public final class RuntimeCore implements TaskOwner {
             this.scheduler = null;
             this.vtBuilder = Thread.ofVirtual();
         }
-        this.registry = new TaskRegistry(config.workers());
+        this.registry = new TaskRegistry(scheduler);
         this.blocking = new BlockingPool(config.maxBlockingThreads(),
             TimeUnit.NANOSECONDS.convert(config.keepAlive()), "weft-blocking-" + runtimeId + "-",
             config.onThreadStart(), config.onThreadStop());

@@ -77,6 +77,9 @@ public final class Carrier extends Thread {
     private int seed;
     private int budget;
 
+    /** Per-carrier cache owned by the runtime's task registry; touched only by this carrier's OS thread. */
+    public Object registryCache;
+
     /** True while parked in the sleeper stack; written under the Idle monitor. */
     volatile boolean sleeping;
 
@@ -268,13 +271,19 @@ public final class Carrier extends Thread {
     void scheduleLocal(Runnable r, boolean isYield) {
         if (isYield || !lifoEnabled) {
             pushBack(r);
-            scheduler.idle.notifyParked();
-            return;
-        }
-        Runnable prev = lifo;
-        lifo = r;
-        if (prev != null) {
+        } else {
+            Runnable prev = lifo;
+            lifo = r;
+            if (prev == null) {
+                return;
+            }
             pushBack(prev);
+        }
+        // Wake a parked carrier only for work beyond the one task this carrier runs next (Tokio's
+        // should_notify_others rule: lifo + local > 1). A chain of spawns or a ping-pong keeps one task
+        // queued at a time; waking a sibling for it costs a futex call on every hop and gains nothing.
+        // If this carrier then stays stuck in one continuation, the monitor wakes a sibling to steal.
+        if (queue.size() + (lifo != null ? 1 : 0) > 1) {
             scheduler.idle.notifyParked();
         }
     }
@@ -396,6 +405,11 @@ public final class Carrier extends Thread {
 
     long overflowCount() {
         return (long) OVERFLOW_COUNT.getOpaque(this);
+    }
+
+    /** {@return true if work is queued here (read by the monitor; racy)} */
+    boolean hasQueuedWork() {
+        return !queue.isEmpty();
     }
 
     boolean isParked() {

@@ -288,6 +288,14 @@ public final class WeftScheduler implements Executor {
         return null;
     }
 
+    /** {@return the carrier of this scheduler that the calling thread is or runs on, or null} */
+    public Carrier currentCarrier() {
+        Thread t = Thread.currentThread();
+        Carrier c = t instanceof Carrier cc ? cc
+            : t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier cc ? cc : null;
+        return c != null && c.scheduler == this ? c : null;
+    }
+
     /**
      * {@return a well-spread int that costs no shared write: a per-carrier counter on a Weft carrier,
      * a thread-local random number elsewhere}
@@ -427,7 +435,11 @@ public final class WeftScheduler implements Executor {
                             warned[i] = false;
                         } else if (since[i] == 0) {
                             since[i] = now;
-                        } else if (!warned[i] && now - since[i] > warnNanos) {
+                        } else if (c.hasQueuedWork()) {
+                            // Stuck in one continuation with work queued behind it: let a sibling steal it.
+                            scheduler.idle.notifyParked();
+                        }
+                        if (busy && polls == lastPoll[i] && since[i] != 0 && !warned[i] && now - since[i] > warnNanos) {
                             warned[i] = true;
                             System.getLogger("io.weft").log(System.Logger.Level.WARNING,
                                 c.getName() + " has run one continuation for "

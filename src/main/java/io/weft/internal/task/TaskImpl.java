@@ -80,14 +80,11 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
     /** Released when the outcome is final: the task itself (it extends WaitStack, saving an object). */
     private final WaitStack done = this;
 
-    // Registry links, guarded by the registry shard's monitor.
-    TaskImpl<?> prev;
-    TaskImpl<?> next;
-    boolean registered;
+    /** The task's slot in its runtime's TaskRegistry, or -1. */
+    int slot = -1;
 
     private volatile Object handle;
-    /** Registry shard, chosen at spawn. */
-    int shard;
+
 
     /**
      * Creates a task.

@@ -1,7 +1,12 @@
 package io.weft.internal.task;
 
+import io.weft.internal.scheduler.Carrier;
+import io.weft.internal.scheduler.WeftScheduler;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Every live task of one runtime, so that shutdown can abort them (Tokio's {@code OwnedTasks}).
@@ -9,35 +14,74 @@ import java.util.List;
  * <pre>
  * Implementation overview
  *
- * Algorithm: tasks are linked into one of 2^k shards by id; each shard is an intrusive doubly linked
- *   list with a count and a closed flag under its own monitor. add() refuses once the shard is closed,
- *   so a spawn that races with shutdown is either seen by closeAndSnapshot() or refused: never lost.
- * Progress: blocking (a monitor per shard, held for a few field writes); shards keep carriers apart.
+ * Algorithm: a growable array of slots (segments of 1024 AtomicReferenceArray cells). A task takes a
+ *   free slot index at spawn and gives it back at its end. Free indices are cached per carrier (a
+ *   stack owned by the carrier's OS thread, no synchronisation), refilled from and spilled to a shared
+ *   pool under a lock in batches of 256, so the lock is taken once per 256 spawns. Threads that are
+ *   not carriers of this runtime use the shared pool directly. Shutdown scans the slots.
+ *   Measured (docs/benchmarks.md): a sharded linked list under monitors cost 40-60 ns per task,
+ *   because spawn and end usually happen on different carriers and bounced the shard's lock.
+ * Closing: add() writes its slot, then re-reads closed; closeAndSnapshot() writes closed, then scans.
+ *   Both are volatile, so a racing spawn is either seen by the scan or sees closed and backs out:
+ *   never lost.
+ * Invariant: a slot holds a task from add() to remove(); slot indices are unique among live tasks.
+ * Carrier caches: a virtual thread uses its carrier's LocalFree only between two points where it
+ *   cannot unmount (no park, no monitor wait), so it never sees that cache from another carrier.
  * </pre>
  */
 public final class TaskRegistry {
-    private static final class Shard {
-        TaskImpl<?> head;
-        int count;
-        boolean closed;
+    private static final int SEG_SHIFT = 10;
+    private static final int SEG_SIZE = 1 << SEG_SHIFT;
+    private static final int SEG_MASK = SEG_SIZE - 1;
+    private static final int BATCH = 256;
+
+    /** A carrier's cache of free slot indices; touched only by that carrier's OS thread. */
+    private static final class LocalFree {
+        final TaskRegistry owner;
+        final int[] stack = new int[BATCH * 2];
+        int size;
+
+        LocalFree(TaskRegistry owner) {
+            this.owner = owner;
+        }
     }
 
-    private final Shard[] shards;
-    private final int mask;
+    private final WeftScheduler scheduler;
+    /**
+     * Guards the shared pool and growth. A spin lock, not a monitor: a virtual thread blocked on a
+     * monitor unmounts and may resume on another carrier, and it must not while it holds a carrier's
+     * LocalFree. Held for a few array writes (a batch of 256 at most).
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean lock = new java.util.concurrent.atomic.AtomicBoolean();
+    @SuppressWarnings("unchecked")
+    private volatile AtomicReferenceArray<TaskImpl<?>>[] segments = new AtomicReferenceArray[0];
+    private int fresh;                  // guarded by the spin lock: the next index never handed out
+    private int[] pool = new int[BATCH]; // guarded by the spin lock: returned indices
+    private int poolSize;               // guarded by the spin lock
+    private final LongAdder live = new LongAdder();
+    private volatile boolean closed;
 
     /**
      * Creates a registry.
      *
-     * @param concurrency expected number of threads adding at once
+     * @param scheduler the runtime's scheduler (its carriers cache free slots), or null
      */
-    public TaskRegistry(int concurrency) {
-        int n = Integer.highestOneBit(Math.max(1, concurrency) * 8 - 1) << 1;
-        n = Math.min(Math.max(n, 8), 256);
-        shards = new Shard[n];
-        for (int i = 0; i < n; i++) {
-            shards[i] = new Shard();
+    public TaskRegistry(WeftScheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    private LocalFree localFree() {
+        Carrier c = scheduler == null ? null : scheduler.currentCarrier();
+        if (c == null) {
+            return null;
         }
-        mask = n - 1;
+        Object o = c.registryCache;
+        if (o instanceof LocalFree lf && lf.owner == this) {
+            return lf;
+        }
+        LocalFree lf = new LocalFree(this);
+        c.registryCache = lf;
+        return lf;
     }
 
     /**
@@ -47,23 +91,23 @@ public final class TaskRegistry {
      * @return false if the registry is closed
      */
     public boolean add(TaskImpl<?> t) {
-        int i = nextShard();
-        t.shard = i;
-        Shard s = shards[i];
-        synchronized (s) {
-            if (s.closed) {
+        if (closed) {
+            return false;
+        }
+        LocalFree lf = localFree();
+        int idx = lf != null && lf.size > 0 ? lf.stack[--lf.size] : take(lf);
+        AtomicReferenceArray<TaskImpl<?>> seg = segments[idx >>> SEG_SHIFT];
+        t.slot = idx;
+        seg.set(idx & SEG_MASK, t); // volatile: pairs with the scan in closeAndSnapshot
+        if (closed) {
+            if (seg.compareAndSet(idx & SEG_MASK, t, null)) {
+                t.slot = -1;
+                give(idx);
                 return false;
             }
-            TaskImpl<?> h = s.head;
-            t.next = h;
-            t.prev = null;
-            if (h != null) {
-                h.prev = t;
-            }
-            s.head = t;
-            s.count++;
-            t.registered = true;
+            return true; // the closing scan already took it: it will be aborted like the others
         }
+        live.increment();
         return true;
     }
 
@@ -73,65 +117,118 @@ public final class TaskRegistry {
      * @param t the task
      */
     public void remove(TaskImpl<?> t) {
-        Shard s = shards[t.shard];
-        synchronized (s) {
-            if (!t.registered) {
-                return;
-            }
-            t.registered = false;
-            TaskImpl<?> p = t.prev;
-            TaskImpl<?> n = t.next;
-            if (p != null) {
-                p.next = n;
-            } else {
-                s.head = n;
-            }
-            if (n != null) {
-                n.prev = p;
-            }
-            t.prev = null;
-            t.next = null;
-            s.count--;
+        int idx = t.slot;
+        if (idx < 0) {
+            return;
+        }
+        if (segments[idx >>> SEG_SHIFT].compareAndSet(idx & SEG_MASK, t, null)) {
+            t.slot = -1;
+            live.decrement();
+            give(idx);
         }
     }
 
-    /**
-     * Picks a shard without a shared counter: on a Weft carrier, that carrier's own spawn counter
-     * (written only by its OS thread); elsewhere the thread's random generator.
-     */
-    private int nextShard() {
-        return io.weft.internal.scheduler.WeftScheduler.spreadHint() & mask;
+    private void give(int idx) {
+        LocalFree lf = localFree();
+        if (lf == null) {
+            lock();
+            try {
+                pushPool(idx);
+            } finally {
+                unlock();
+            }
+            return;
+        }
+        if (lf.size == lf.stack.length) {
+            lock();
+            try {
+                for (int i = 0; i < BATCH; i++) {
+                    pushPool(lf.stack[--lf.size]);
+                }
+            } finally {
+                unlock();
+            }
+        }
+        lf.stack[lf.size++] = idx;
     }
 
-    /** {@return the number of live tasks (racy sum)} */
+    private void pushPool(int idx) {
+        if (poolSize == pool.length) {
+            pool = Arrays.copyOf(pool, pool.length * 2);
+        }
+        pool[poolSize++] = idx;
+    }
+
+    /** Takes a free index, refilling the carrier's cache with a batch. */
+    private int take(LocalFree lf) {
+        lock();
+        try {
+            int want = lf == null ? 1 : BATCH;
+            int got = 0;
+            int first = -1;
+            while (got < want) {
+                int idx;
+                if (poolSize > 0) {
+                    idx = pool[--poolSize];
+                } else {
+                    idx = freshIndex();
+                }
+                if (first < 0) {
+                    first = idx;
+                } else {
+                    lf.stack[lf.size++] = idx;
+                }
+                got++;
+            }
+            return first;
+        } finally {
+            unlock();
+        }
+    }
+
+    private void lock() {
+        while (!lock.compareAndSet(false, true)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private void unlock() {
+        lock.set(false);
+    }
+
+    private int freshIndex() {
+        int idx = fresh++;
+        AtomicReferenceArray<TaskImpl<?>>[] segs = segments;
+        if ((idx >>> SEG_SHIFT) >= segs.length) {
+            AtomicReferenceArray<TaskImpl<?>>[] grown = Arrays.copyOf(segs, segs.length + 1);
+            grown[segs.length] = new AtomicReferenceArray<>(SEG_SIZE);
+            segments = grown; // volatile publish, before any task is stored at idx
+        }
+        return idx;
+    }
+
+    /** {@return the number of live tasks} */
     public long size() {
-        long n = 0;
-        for (Shard s : shards) {
-            synchronized (s) {
-                n += s.count;
-            }
-        }
-        return n;
+        return Math.max(0, live.sum());
     }
 
     /** {@return the live tasks now} */
     public List<TaskImpl<?>> snapshot() {
-        return collect(false);
+        return scan();
     }
 
     /** Refuses further adds and {@return the live tasks} */
     public List<TaskImpl<?>> closeAndSnapshot() {
-        return collect(true);
+        closed = true;
+        return scan();
     }
 
-    private List<TaskImpl<?>> collect(boolean close) {
+    private List<TaskImpl<?>> scan() {
         List<TaskImpl<?>> all = new ArrayList<>();
-        for (Shard s : shards) {
-            synchronized (s) {
-                if (close) {
-                    s.closed = true;
-                }
-                for (TaskImpl<?> t = s.head; t != null; t = t.next) {
+        for (AtomicReferenceArray<TaskImpl<?>> seg : segments) {
+            for (int i = 0; i < SEG_SIZE; i++) {
+                TaskImpl<?> t = seg.get(i);
+                if (t != null) {
                     all.add(t);
                 }
             }
