@@ -11,10 +11,13 @@ import io.weft.internal.task.TaskImpl;
 import io.weft.internal.task.WaitStack;
 import io.weft.internal.time.Sleeps;
 import io.weft.internal.time.TimeDriver;
+import io.weft.sync.Broadcast;
+import io.weft.sync.CancellationToken;
 import io.weft.sync.Mpsc;
 import io.weft.sync.Notify;
 import io.weft.sync.Oneshot;
 import io.weft.sync.Semaphore;
+import io.weft.sync.Watch;
 import io.weft.task.JoinHandle;
 import java.time.Duration;
 import java.time.Instant;
@@ -146,6 +149,46 @@ public final class Select<R> {
         return channelArm(rx, f);
     }
 
+    /**
+     * Adds an arm that receives from a broadcast channel; {@code f} gets the value, or null if the
+     * channel has ended. If the receiver lagged, {@link #run()} throws
+     * {@link io.weft.sync.LaggedException} (and the receiver resumes at the oldest kept value).
+     *
+     * {@snippet :
+     * select.recv(events, e -> "event " + e);
+     * }
+     *
+     * @param rx the receiver
+     * @param f makes the result from the value
+     * @param <T> the value type
+     * @return this select
+     */
+    public <T> Select<R> recv(Broadcast.Receiver<T> rx, Function<? super T, ? extends R> f) {
+        return channelArm(rx, f);
+    }
+
+    /**
+     * Adds an arm ready when a watch receiver sees a value newer than the last it saw; {@code f} gets
+     * the new value (the receiver marks it seen). If the sender has closed and nothing new is there,
+     * {@link #run()} throws {@link io.weft.sync.ClosedException}.
+     *
+     * {@snippet :
+     * select.changed(config, cfg -> "reload " + cfg);
+     * }
+     *
+     * @param rx the watch receiver
+     * @param f makes the result from the new value
+     * @param <T> the value type
+     * @return this select
+     */
+    public <T> Select<R> changed(Watch.Receiver<T> rx, Function<? super T, ? extends R> f) {
+        Objects.requireNonNull(rx, "receiver");
+        Objects.requireNonNull(f, "function");
+        SelectArm src = SyncArms.get().changed(rx);
+        arms.add(new SourceArm<>(src, () -> f.apply(rx.borrowAndUpdate())));
+        return this;
+    }
+
     @SuppressWarnings("unchecked")
     private <T> Select<R> channelArm(Object rx, Function<? super T, ? extends R> f) {
         Objects.requireNonNull(rx, "receiver");
@@ -263,11 +306,11 @@ public final class Select<R> {
      * select.cancelled(token, () -> "cancelled");
      * }
      *
-     * @param token a {@code io.weft.sync.CancellationToken}
+     * @param token the token
      * @param f makes the result
      * @return this select
      */
-    public Select<R> cancelled(Object token, Supplier<? extends R> f) {
+    public Select<R> cancelled(CancellationToken token, Supplier<? extends R> f) {
         Objects.requireNonNull(f, "function");
         SelectArm src = SyncArms.get().cancelled(Objects.requireNonNull(token, "token"));
         arms.add(new SourceArm<>(src, f));
@@ -303,38 +346,66 @@ public final class Select<R> {
         while (winner < 0) {
             Parker parker = new Parker();
             Waiter[] ws = new Waiter[n];
-            for (int i = 0; i < n; i++) {
-                SelectArm src = arms.get(i).source();
-                if (src != null) {
-                    ws[i] = new Waiter(parker);
-                    src.register(ws[i]);
+            Waiter fired = null;
+            boolean settled = false;
+            try {
+                for (int i = 0; i < n; i++) {
+                    SelectArm src = arms.get(i).source();
+                    if (src != null) {
+                        ws[i] = new Waiter(parker);
+                        src.register(ws[i]);
+                    }
                 }
-            }
-            winner = pollAll(null, null, start);
-            Waiter fired;
-            if (winner < 0) {
-                fired = parker.await(0);
+                winner = pollAll(null, null, start);
+                if (winner < 0) {
+                    fired = parker.await(0);
+                }
                 if (fired == null && parker.cancel() instanceof Waiter w) {
                     fired = w;
                 }
-            } else {
-                fired = parker.cancel() instanceof Waiter w ? w : null;
-            }
-            for (int i = 0; i < n; i++) {
-                if (ws[i] != null) {
-                    arms.get(i).source().deregister(ws[i]);
+                deregisterAll(ws);
+                settled = true;
+                if (winner < 0) {
+                    if (Waits.interrupted()) {
+                        forward(ws, fired, -1);
+                        throw Waits.cancelled("Select.run");
+                    }
+                    winner = pollAll(ws, fired, start);
                 }
-            }
-            if (winner < 0) {
-                if (Waits.interrupted()) {
-                    forward(ws, fired, -1);
-                    throw Waits.cancelled("Select.run");
+                forward(ws, fired, winner);
+            } catch (RuntimeException | Error e) {
+                // An arm's poll threw (a closed semaphore, a lagged broadcast receiver): leave no waiter
+                // registered and hand on whatever a source gave us, then let the exception through.
+                if (!settled) {
+                    if (parker.cancel() instanceof Waiter w) {
+                        fired = w;
+                    }
+                    deregisterAll(ws);
                 }
-                winner = pollAll(ws, fired, start);
+                forwardQuietly(ws, fired, e);
+                throw e;
             }
-            forward(ws, fired, winner);
         }
         return arms.get(winner).result();
+    }
+
+    private void deregisterAll(Waiter[] ws) {
+        for (int i = 0; i < ws.length; i++) {
+            if (ws[i] != null) {
+                arms.get(i).source().deregister(ws[i]);
+            }
+        }
+    }
+
+    /** On the error path: forward a claimed waiter's token unless its own arm already consumed it. */
+    private void forwardQuietly(Waiter[] ws, Waiter fired, Throwable primary) {
+        try {
+            if (fired != null && !fired.consumed) {
+                forward(ws, fired, -1);
+            }
+        } catch (RuntimeException | Error e) {
+            primary.addSuppressed(e);
+        }
     }
 
     private int pollAll(Waiter[] ws, Waiter fired, int start) {
@@ -343,6 +414,9 @@ public final class Select<R> {
             int i = (start + k) % n;
             Waiter claimed = ws != null && fired != null && ws[i] == fired ? fired : null;
             if (arms.get(i).poll(claimed)) {
+                if (claimed != null) {
+                    claimed.consumed = true;
+                }
                 return i;
             }
         }
@@ -351,7 +425,7 @@ public final class Select<R> {
 
     /** A claimed waiter whose arm did not win hands on what its source gave it. */
     private void forward(Waiter[] ws, Waiter fired, int winner) {
-        if (fired == null) {
+        if (fired == null || fired.consumed) {
             return;
         }
         for (int i = 0; i < ws.length; i++) {

@@ -188,6 +188,11 @@ public final class Mpsc {
             }
         }
 
+        /** {@return true once no message can arrive any more: every sender closed, or the receiver closed} */
+        boolean ended() {
+            return txClosed || rxClosed;
+        }
+
         T poll() {
             T v = queue.poll();
             if (v != null && capacity != null) {
@@ -479,8 +484,8 @@ public final class Mpsc {
         }
 
         /**
-         * Parks until a message arrives and returns it; returns null once every sender is closed and
-         * the channel is drained.
+         * Parks until a message arrives and returns it; returns null once the channel has ended (every
+         * sender closed, or this receiver closed) and is drained.
          *
          * {@snippet :
          * var msg = rx.recv();
@@ -516,13 +521,13 @@ public final class Mpsc {
         private T recv(long deadline, Duration timeout) {
             final Shared<T> s = shared;
             T v = s.poll();
-            if (v != null || s.txClosed) {
+            if (v != null || s.ended()) {
                 Coop.proceed();
                 return v != null ? v : s.poll();
             }
             Waiter w = null;
             for (;;) {
-                if (s.txClosed) {
+                if (s.ended()) {
                     return s.poll(); // null once drained
                 }
                 Waits.checkCancelled("Mpsc.Receiver.recv");
@@ -535,7 +540,7 @@ public final class Mpsc {
                     Shared.RX_WAITER.compareAndSet(s, w, null);
                     return v;
                 }
-                if (s.txClosed) {
+                if (s.ended()) {
                     Shared.RX_WAITER.compareAndSet(s, w, null);
                     return s.poll();
                 }
@@ -549,8 +554,8 @@ public final class Mpsc {
                     if (Waits.interrupted()) {
                         throw Waits.cancelled("Mpsc.Receiver.recv");
                     }
-                    if (s.txClosed) {
-                        return null;
+                    if (s.ended()) {
+                        return s.poll();
                     }
                     throw new ElapsedException("no mpsc message within " + timeout);
                 }
@@ -575,7 +580,7 @@ public final class Mpsc {
         public T tryRecv() {
             Shared<T> s = shared;
             T v = s.poll();
-            if (v == null && s.txClosed) {
+            if (v == null && s.ended()) {
                 v = s.poll();
                 if (v == null) {
                     throw new ClosedException("mpsc channel closed and drained");
@@ -713,7 +718,7 @@ public final class Mpsc {
                 public boolean poll(Waiter claimed) {
                     Shared<T> s = shared;
                     T v = s.poll();
-                    if (v == null && s.txClosed) {
+                    if (v == null && s.ended()) {
                         v = s.poll();
                         if (v == null) {
                             out[0] = null; // the end of the channel

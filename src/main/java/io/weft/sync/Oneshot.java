@@ -105,16 +105,29 @@ public final class Oneshot {
             }
         }
 
-        /** @return the new state bits or -1 if the transition failed (already sent/closed) */
-        boolean complete(int bit) {
+        static final int DONE = 0;
+        static final int ALREADY_USED = 1;
+        static final int RECEIVER_GONE = 2;
+
+        /**
+         * Sets SENT or SENDER_CLOSED with one CAS; that CAS alone decides the outcome, so a send that
+         * races with the receiver closing either delivers or is refused, never both.
+         *
+         * @param bit SENT or SENDER_CLOSED
+         * @return DONE, ALREADY_USED (sent or closed before), or RECEIVER_GONE (only for SENT)
+         */
+        int complete(int bit) {
             for (;;) {
                 int s = state;
                 if ((s & (SENT | SENDER_CLOSED)) != 0) {
-                    return false;
+                    return ALREADY_USED;
+                }
+                if (bit == SENT && (s & RX_CLOSED) != 0) {
+                    return RECEIVER_GONE;
                 }
                 if (STATE.compareAndSet(this, s, s | bit)) {
                     wakeReceiver();
-                    return true;
+                    return DONE;
                 }
             }
         }
@@ -181,13 +194,16 @@ public final class Oneshot {
                 throw new IllegalStateException("oneshot sender already used");
             }
             s.value = value;
-            if (!s.complete(Shared.SENT)) {
-                s.value = null;
-                throw new IllegalStateException("oneshot sender already used");
-            }
-            if (s.rxClosed()) {
-                // The receiver closed while we sent; it will never read the value.
-                throw new SendException("oneshot receiver closed", value);
+            switch (s.complete(Shared.SENT)) {
+                case Shared.DONE -> { }
+                case Shared.RECEIVER_GONE -> {
+                    s.value = null;
+                    throw new SendException("oneshot receiver closed", value);
+                }
+                default -> {
+                    s.value = null;
+                    throw new IllegalStateException("oneshot sender already used");
+                }
             }
         }
 

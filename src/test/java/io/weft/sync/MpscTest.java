@@ -267,7 +267,8 @@ class MpscTest {
                     .isInstanceOfSatisfying(SendException.class, e -> assertThat((Integer) e.value()).isEqualTo(43));
                 assertThat(tx.trySend(44)).isEqualTo(Mpsc.TrySendResult.CLOSED);
                 assertThatThrownBy(tx::reserve).isInstanceOf(ClosedException.class);
-                assertThat(ch.receiver().tryRecv()).as("nothing got in").isNull();
+                assertThatThrownBy(ch.receiver()::tryRecv).as("nothing got in: closed and empty")
+                    .isInstanceOf(ClosedException.class);
                 return null;
             });
         }
@@ -308,7 +309,7 @@ class MpscTest {
                 }
                 // What was queued before the close can still be received.
                 assertThat(ch.receiver().tryRecv()).isEqualTo("first");
-                assertThat(ch.receiver().tryRecv()).isNull();
+                assertThatThrownBy(ch.receiver()::tryRecv).isInstanceOf(ClosedException.class);
                 return null;
             });
         }
@@ -319,11 +320,6 @@ class MpscTest {
      * queued and then sees the end of the channel ({@code None}), even while senders are still open.
      */
     @Test
-    @Disabled("BUG: after Receiver.close(), recv() on a drained channel parks forever (recv(Duration) times out and "
-        + "tryRecv() returns null) while any Sender is still open; Tokio's recv returns None once the receiver "
-        + "is closed and the buffer drained (sync_mpsc.rs recv_close_gets_none_idle). Mpsc.Receiver.recv only "
-        + "checks txClosed, never rxClosed, so the documented drain loop `rx.close(); while ((m = rx.recv()) != "
-        + "null) ...` hangs")
     void recvAfterReceiverCloseDrainsThenReturnsNull() {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             rt.blockOn(() -> {
@@ -364,7 +360,8 @@ class MpscTest {
         assertThat(tx.trySend("f")).isEqualTo(Mpsc.TrySendResult.CLOSED);
         assertThat(ch.receiver().tryRecv()).isEqualTo("b");
         assertThat(ch.receiver().tryRecv()).isEqualTo("d");
-        assertThat(ch.receiver().tryRecv()).isNull();
+        // Closed and drained: the end of the channel (Tokio's TryRecvError::Disconnected).
+        assertThatThrownBy(ch.receiver()::tryRecv).isInstanceOf(ClosedException.class);
     }
 
     @ParameterizedTest
@@ -463,7 +460,7 @@ class MpscTest {
         ch.receiver().close();
         assertThatThrownBy(() -> p.send("m"))
             .isInstanceOfSatisfying(SendException.class, e -> assertThat((String) e.value()).isEqualTo("m"));
-        assertThat(ch.receiver().tryRecv()).isNull();
+        assertThatThrownBy(ch.receiver()::tryRecv).isInstanceOf(ClosedException.class);
     }
 
     @Test

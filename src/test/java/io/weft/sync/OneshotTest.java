@@ -232,11 +232,6 @@ class OneshotTest {
      */
     @Test
     @Tag("stress")
-    @Disabled("BUG: Oneshot.Sender.send can throw SendException (\"the value was not sent\") although the value "
-        + "was delivered: send() completes SENT (waking the parked receiver) and only afterwards re-reads "
-        + "RX_CLOSED; a Receiver.close() landing between the two makes send throw while recv() has already "
-        + "returned the value (or tryRecv() still returns it). Tokio decides from the state word of the one CAS "
-        + "that completes the send. Reproduced within a few hundred iterations here.")
     void sendRacingWithReceiverCloseEitherDeliversOrReturnsTheValue() throws Exception {
         int delivered = 0;
         int refused = 0;

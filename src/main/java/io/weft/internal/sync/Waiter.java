@@ -17,6 +17,9 @@ public class Waiter {
     /** An object handed over with the claim, or a per-primitive tag. */
     public Object value;
 
+    /** Set by a Select when the arm this waiter belongs to used what its claim handed over. */
+    public boolean consumed;
+
     Waiter prev;
     Waiter next;
     WaitList list;

@@ -30,19 +30,20 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  */
 public final class TaskRegistry {
-    private static final int SEG_SHIFT = 10;
-    private static final int SEG_SIZE = 1 << SEG_SHIFT;
-    private static final int SEG_MASK = SEG_SIZE - 1;
-    private static final int BATCH = 256;
+    private final int segShift;
+    private final int segSize;
+    private final int segMask;
+    private final int batch;
 
     /** A carrier's cache of free slot indices; touched only by that carrier's OS thread. */
     private static final class LocalFree {
         final TaskRegistry owner;
-        final int[] stack = new int[BATCH * 2];
+        final int[] stack;
         int size;
 
         LocalFree(TaskRegistry owner) {
             this.owner = owner;
+            this.stack = new int[owner.batch * 2];
         }
     }
 
@@ -56,7 +57,7 @@ public final class TaskRegistry {
     @SuppressWarnings("unchecked")
     private volatile AtomicReferenceArray<TaskImpl<?>>[] segments = new AtomicReferenceArray[0];
     private int fresh;                  // guarded by the spin lock: the next index never handed out
-    private int[] pool = new int[BATCH]; // guarded by the spin lock: returned indices
+    private int[] pool; // guarded by the spin lock: returned indices
     private int poolSize;               // guarded by the spin lock
     private final LongAdder live = new LongAdder();
     private volatile boolean closed;
@@ -67,7 +68,23 @@ public final class TaskRegistry {
      * @param scheduler the runtime's scheduler (its carriers cache free slots), or null
      */
     public TaskRegistry(WeftScheduler scheduler) {
+        this(scheduler, 10, 256);
+    }
+
+    /**
+     * Creates a registry with small segments, for model checking.
+     *
+     * @param scheduler the runtime's scheduler, or null
+     * @param segmentShift log2 of the slots per segment
+     * @param batch free indices moved between a carrier's cache and the shared pool at once
+     */
+    TaskRegistry(WeftScheduler scheduler, int segmentShift, int batch) {
         this.scheduler = scheduler;
+        this.segShift = segmentShift;
+        this.segSize = 1 << segmentShift;
+        this.segMask = segSize - 1;
+        this.batch = batch;
+        this.pool = new int[Math.max(4, batch)];
     }
 
     private LocalFree localFree() {
@@ -96,11 +113,11 @@ public final class TaskRegistry {
         }
         LocalFree lf = localFree();
         int idx = lf != null && lf.size > 0 ? lf.stack[--lf.size] : take(lf);
-        AtomicReferenceArray<TaskImpl<?>> seg = segments[idx >>> SEG_SHIFT];
+        AtomicReferenceArray<TaskImpl<?>> seg = segments[idx >>> segShift];
         t.slot = idx;
-        seg.set(idx & SEG_MASK, t); // volatile: pairs with the scan in closeAndSnapshot
+        seg.set(idx & segMask, t); // volatile: pairs with the scan in closeAndSnapshot
         if (closed) {
-            if (seg.compareAndSet(idx & SEG_MASK, t, null)) {
+            if (seg.compareAndSet(idx & segMask, t, null)) {
                 t.slot = -1;
                 give(idx);
                 return false;
@@ -121,7 +138,7 @@ public final class TaskRegistry {
         if (idx < 0) {
             return;
         }
-        if (segments[idx >>> SEG_SHIFT].compareAndSet(idx & SEG_MASK, t, null)) {
+        if (segments[idx >>> segShift].compareAndSet(idx & segMask, t, null)) {
             t.slot = -1;
             live.decrement();
             give(idx);
@@ -142,7 +159,7 @@ public final class TaskRegistry {
         if (lf.size == lf.stack.length) {
             lock();
             try {
-                for (int i = 0; i < BATCH; i++) {
+                for (int i = 0; i < batch; i++) {
                     pushPool(lf.stack[--lf.size]);
                 }
             } finally {
@@ -163,7 +180,7 @@ public final class TaskRegistry {
     private int take(LocalFree lf) {
         lock();
         try {
-            int want = lf == null ? 1 : BATCH;
+            int want = lf == null ? 1 : batch;
             int got = 0;
             int first = -1;
             while (got < want) {
@@ -199,9 +216,9 @@ public final class TaskRegistry {
     private int freshIndex() {
         int idx = fresh++;
         AtomicReferenceArray<TaskImpl<?>>[] segs = segments;
-        if ((idx >>> SEG_SHIFT) >= segs.length) {
+        if ((idx >>> segShift) >= segs.length) {
             AtomicReferenceArray<TaskImpl<?>>[] grown = Arrays.copyOf(segs, segs.length + 1);
-            grown[segs.length] = new AtomicReferenceArray<>(SEG_SIZE);
+            grown[segs.length] = new AtomicReferenceArray<>(segSize);
             segments = grown; // volatile publish, before any task is stored at idx
         }
         return idx;
@@ -226,7 +243,7 @@ public final class TaskRegistry {
     private List<TaskImpl<?>> scan() {
         List<TaskImpl<?>> all = new ArrayList<>();
         for (AtomicReferenceArray<TaskImpl<?>> seg : segments) {
-            for (int i = 0; i < SEG_SIZE; i++) {
+            for (int i = 0; i < segSize; i++) {
                 TaskImpl<?> t = seg.get(i);
                 if (t != null) {
                     all.add(t);

@@ -15,8 +15,9 @@ import java.util.function.Consumer;
  *   deadline: the level of the highest bit in which they differ, divided by 6. Insert and remove are
  *   O(1) (intrusive doubly linked slot lists plus a 64-bit occupancy mask per level). poll(now) finds
  *   the earliest occupied slot (lowest level first: a rotate and a trailing-zero count), advances
- *   elapsed to that slot's start, and fires its entries whose deadline has passed, re-inserting the
- *   others, which then land in a lower level ("cascading").
+ *   elapsed to that slot's start, fires its entries due at that instant, and re-inserts the others,
+ *   which land in a lower level ("cascading") and fire in later rounds of the same poll, so one poll
+ *   that jumps far ahead still fires everything in deadline order.
  * Ordering: entries with the same deadline fire in insertion order (slot lists are FIFO).
  * Thread safety: none; the TimeDriver's lock guards every call.
  * Invariant: every entry has when > elapsed; an entry due at or before elapsed is fired, not inserted.
@@ -125,7 +126,12 @@ final class TimerWheel {
             long slotRange = 1L << (level * BITS);
             long levelRange = slotRange << BITS;
             int nowSlot = (int) ((elapsed / slotRange) & (SLOTS - 1));
-            int zeros = Long.numberOfTrailingZeros(Long.rotateRight(occ, nowSlot));
+            // The slot of elapsed itself can only be occupied at the top level, by entries of the next
+            // rotation (deadlines up to MAX_SPAN ahead wrap around): look past it first, so an entry
+            // of this rotation in a later slot is not hidden behind them.
+            long others = occ & ~(1L << nowSlot);
+            long search = others != 0 ? others : occ;
+            int zeros = Long.numberOfTrailingZeros(Long.rotateRight(search, nowSlot));
             int slot = (zeros + nowSlot) & (SLOTS - 1);
             long levelStart = elapsed & ~(levelRange - 1);
             long deadline = levelStart + slot * slotRange;
@@ -174,10 +180,12 @@ final class TimerWheel {
                 e.next = null;
                 e.level = -1;
                 count--;
-                if (e.when <= now) {
+                if (e.when <= exp) {
                     fire.accept(e);
                 } else {
-                    insert(e); // cascade to a lower level
+                    // Cascade to a lower level, even if already due: the next rounds of this loop then
+                    // fire it in deadline order (Tokio's process_expiration does the same).
+                    insert(e);
                 }
                 e = next;
             }

@@ -304,11 +304,6 @@ class TimerWheelTest {
     }
 
     @Test
-    @Disabled("BUG: TimerWheel.poll(now) breaks its documented deadline order when one poll passes"
-        + " several deadlines that share a slot above level 0: it fires every entry of that slot whose"
-        + " deadline is <= now in slot-list (insertion) order instead of cascading the ones later than"
-        + " the slot's start (Tokio fires only entries due at the slot's start and re-inserts the rest)."
-        + " Visible through Time.advance(), see oneJumpingPollFiresAHigherLevelSlotInDeadlineOrder")
     void randomDeadlinesWithJumpingPollsFireInDeadlineOrder() {
         long seed = seed();
         Harness h = jumping(seed);
@@ -317,9 +312,6 @@ class TimerWheelTest {
     }
 
     @Test
-    @Disabled("BUG: TimerWheel.poll(now) fires a level-1 slot's entries in insertion order, not deadline"
-        + " order: insert when=100 then when=70 (both in level 1, slot 1), poll(200) hands over 100"
-        + " before 70")
     void oneJumpingPollFiresAHigherLevelSlotInDeadlineOrder() {
         Harness h = new Harness("one jump");
         E late = h.insertAt(100);
