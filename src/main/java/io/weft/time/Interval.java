@@ -43,12 +43,13 @@ public final class Interval {
     }
 
     /**
-     * Parks until the next tick is due and {@return when it was scheduled}.
+     * Parks until the next tick is due.
      *
      * {@snippet :
      * Instant scheduled = interval.tick();
      * }
      *
+     * @return when the tick was scheduled (on the runtime's clock)
      * @throws io.weft.task.CancelledException if the calling task is aborted while parked
      */
     public Instant tick() {
