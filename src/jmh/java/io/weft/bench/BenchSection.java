@@ -29,4 +29,16 @@ public @interface BenchSection {
 
     /** {@return a paragraph introducing the section} */
     String summary() default "";
+
+    /**
+     * {@return column headings for the executor or {@code impl} values, as {@code "value=Label"};
+     * values not listed keep the report's defaults}
+     */
+    String[] labels() default {};
+
+    /**
+     * {@return the executor or {@code impl} values Weft is compared with: one "Weft / …" ratio column
+     * each; empty for the default ({@code jdk-virtual} or {@code jdk}, whichever ran)}
+     */
+    String[] baselines() default {};
 }

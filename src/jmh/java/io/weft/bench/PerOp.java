@@ -23,8 +23,20 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface PerOp {
-    /** {@return units of work per invocation} */
+    /**
+     * {@return units of work per invocation; multiplied by the value of {@link #countParam()} if that
+     * is set}
+     */
     int count();
+
+    /**
+     * {@return the name of a numeric {@code @Param} whose value multiplies {@link #count()} (100 000
+     * sleepers make 100 000 sleeps), or empty}
+     */
+    String countParam() default "";
+
+    /** {@return the row's name in the report; empty for the method's name in snake case, Tokio's} */
+    String name() default "";
 
     /** {@return what one unit is: "spawn", "yield", "round trip"} */
     String unit();
