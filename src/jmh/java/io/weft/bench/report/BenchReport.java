@@ -4,6 +4,7 @@ import io.weft.bench.BenchExecutor;
 import io.weft.bench.BenchSection;
 import io.weft.bench.PerOp;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,52 +12,75 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import org.openjdk.jmh.annotations.Param;
 
 /**
  * Renders a JMH JSON result into {@code docs/benchmarks.md} (one section and table per benchmark class)
  * and one SVG bar chart per class ({@code docs/bench-<chart>.svg}). Run by {@code scripts/bench}.
  *
- * <p>Scores are per invocation (a batch) in JMH; the tables divide by {@link PerOp#count()} to show
- * nanoseconds per spawn, yield or round trip, with JMH's 99.9 % confidence half-width when it has one.
+ * <p>Scores are per invocation (a batch) in JMH; the tables divide by {@link PerOp#count()} (times the
+ * value of {@link PerOp#countParam()}) to show nanoseconds per spawn, yield, message or sleep, with
+ * JMH's 99.9 % confidence half-width when it has one.
+ *
+ * <p>Columns: one per value of the {@code executor} parameter ({@link io.weft.bench.AbstractBench}) or of the
+ * {@code impl} parameter ({@link io.weft.bench.VersusJdkBench}), in the order the class declares them,
+ * then one "Weft / …" ratio per baseline ({@link BenchSection#baselines()}). Any other parameter
+ * ({@code sleepers}) splits a benchmark into one row per value.
+ *
+ * <p>The memory check ({@code io.weft.bench.time.MillionSleepers}, a plain main run by
+ * {@code scripts/bench}) writes small JSON files; {@code --memory a.json,b.json} renders them as a
+ * section of its own.
  *
  * <p>Merging: the Markdown file keeps whatever comes before the first {@code <!-- bench:begin ... -->}
  * marker (a hand-written preamble) and every section of a class this run did not measure; the sections
- * of the classes in this run are replaced, or appended if new. So a later {@code SyncMpscBench} adds its
- * own section next to the runtime one.
+ * of the classes in this run are replaced, or added if new; sections are sorted by class name. So {@code SyncMpscBench} run alone adds or
+ * replaces its own section next to the runtime one.
  *
  * <pre>
- * usage: BenchReport --json target/jmh-rt.json --md docs/benchmarks.md --svg-dir docs
- *                    --command "scripts/bench --quick" [--jmh "org.openjdk.jmh.Main …"] [--selection REGEX]
- *                    [--load "0.52 0.61 0.40"] [--rev "abc1234"]
+ * usage: BenchReport [--json target/jmh-result.json] [--memory a.json,b.json] --md docs/benchmarks.md
+ *                    --svg-dir docs --command "scripts/bench --quick" [--jmh "org.openjdk.jmh.Main …"]
+ *                    [--selection REGEX] [--load "0.52 0.61 0.40"] [--rev "abc1234"]
  * </pre>
  */
 public final class BenchReport {
     private static final String BEGIN = "<!-- bench:begin ";
     private static final String END = "<!-- bench:end ";
+    private static final String MEMORY_SECTION = "io.weft.bench.time.MillionSleepers";
     private static final List<String> EXECUTOR_ORDER =
         List.of(BenchExecutor.WEFT, BenchExecutor.JDK_VIRTUAL, BenchExecutor.PLATFORM_POOL);
-    private static final Map<String, String> EXECUTOR_LABEL = Map.of(
+    private static final Map<String, String> DEFAULT_LABEL = Map.of(
         BenchExecutor.WEFT, "Weft",
         BenchExecutor.JDK_VIRTUAL, "JDK virtual",
-        BenchExecutor.PLATFORM_POOL, "platform pool");
+        BenchExecutor.PLATFORM_POOL, "platform pool",
+        "jdk", "JDK");
+    private static final String WEFT_COLOR = "#2b6cb0";
     private static final Map<String, String> EXECUTOR_COLOR = Map.of(
-        BenchExecutor.WEFT, "#2b6cb0",
         BenchExecutor.JDK_VIRTUAL, "#dd8a2b",
         BenchExecutor.PLATFORM_POOL, "#8c8c8c");
+    /** Colours for the other columns, in order. */
+    private static final List<String> PALETTE = List.of("#dd8a2b", "#8c8c8c", "#59a14f", "#b07aa1", "#9c755f");
 
     private BenchReport() {}
 
     /** One (benchmark, executor) result, scaled to nanoseconds per unit. */
     record Cell(double ns, double errNs, long stalls, long batches) {}
 
-    /** One benchmark method: its cells by executor. */
-    record Row(String method, PerOp perOp, Map<String, Cell> cells) {
+    /**
+     * One benchmark method with one value of each extra parameter: its cells by executor.
+     *
+     * @param variant the extra parameters, {@code "sleepers=100000"}, or empty
+     */
+    record Row(String method, String variant, PerOp perOp, Map<String, Cell> cells) {
         String tokioName() {
-            return snake(method);
+            String base = perOp != null && !perOp.name().isEmpty() ? perOp.name() : snake(method);
+            return variant.isEmpty() ? base : base + " " + variant;
         }
 
         String unit() {
@@ -66,7 +90,45 @@ public final class BenchReport {
 
     /** One benchmark class's results, plus what the run looked like. */
     record Section(String className, BenchSection meta, List<Row> rows, List<String> executors,
-                   Map<String, Object> sample) {}
+                   Map<String, Object> sample) {
+        String label(String executor) {
+            for (String l : meta.labels()) {
+                int eq = l.indexOf('=');
+                if (eq > 0 && l.substring(0, eq).equals(executor)) {
+                    return l.substring(eq + 1);
+                }
+            }
+            return DEFAULT_LABEL.getOrDefault(executor, executor);
+        }
+
+        String color(String executor) {
+            if (executor.equals(BenchExecutor.WEFT)) {
+                return WEFT_COLOR;
+            }
+            String c = EXECUTOR_COLOR.get(executor);
+            if (c != null) {
+                return c;
+            }
+            List<String> others = executors.stream().filter(e -> !e.equals(BenchExecutor.WEFT)).toList();
+            return PALETTE.get(Math.max(0, others.indexOf(executor)) % PALETTE.size());
+        }
+
+        /** {@return the columns Weft is compared with, among those that ran} */
+        List<String> baselines() {
+            if (!executors.contains(BenchExecutor.WEFT)) {
+                return List.of();
+            }
+            if (meta.baselines().length > 0) {
+                return Arrays.stream(meta.baselines()).filter(executors::contains).toList();
+            }
+            for (String b : List.of(BenchExecutor.JDK_VIRTUAL, "jdk")) {
+                if (executors.contains(b)) {
+                    return List.of(b);
+                }
+            }
+            return List.of();
+        }
+    }
 
     public static void main(String[] args) throws IOException {
         Map<String, String> opt = new LinkedHashMap<>();
@@ -76,12 +138,25 @@ public final class BenchReport {
             }
             opt.put(args[i].substring(2), args[i + 1]);
         }
-        Path json = Path.of(req(opt, "json"));
         Path md = Path.of(req(opt, "md"));
         Path svgDir = Path.of(opt.getOrDefault("svg-dir", md.getParent() == null ? "." : md.getParent().toString()));
-        List<Section> sections = read(json);
-        if (sections.isEmpty()) {
-            throw new IllegalStateException(json + " holds no results");
+        List<Section> sections = new ArrayList<>();
+        String jsonOpt = opt.getOrDefault("json", "");
+        if (!jsonOpt.isEmpty()) {
+            Path json = Path.of(jsonOpt);
+            sections = read(json);
+            if (sections.isEmpty()) {
+                throw new IllegalStateException(json + " holds no results");
+            }
+        }
+        List<Map<String, Object>> memory = new ArrayList<>();
+        for (String f : opt.getOrDefault("memory", "").split(",")) {
+            if (!f.isBlank()) {
+                memory.add(Json.obj(Json.parse(Files.readString(Path.of(f.trim())))));
+            }
+        }
+        if (sections.isEmpty() && memory.isEmpty()) {
+            throw new IllegalArgumentException("nothing to render: give --json and/or --memory");
         }
         Files.createDirectories(svgDir);
         Map<String, String> rendered = new LinkedHashMap<>();
@@ -92,12 +167,20 @@ public final class BenchReport {
             rendered.put(s.className(), markdown(s, rel.toString(), opt));
             System.out.println("wrote " + svgDir.resolve(chartFile));
         }
+        if (!memory.isEmpty()) {
+            rendered.put(MEMORY_SECTION, memoryMarkdown(memory, opt));
+        }
         Files.createDirectories(md.toAbsolutePath().getParent());
         Files.writeString(md, merge(Files.exists(md) ? Files.readString(md) : null, rendered));
         System.out.println("wrote " + md);
         for (Section s : sections) {
             System.out.println();
+            System.out.println("## " + s.meta().title());
             System.out.print(table(s));
+        }
+        if (!memory.isEmpty()) {
+            System.out.println();
+            System.out.print(memoryTable(memory));
         }
     }
 
@@ -111,8 +194,11 @@ public final class BenchReport {
 
     // ---- reading ----------------------------------------------------------------------------------
 
+    /** The parameter that names the columns: {@code executor} or {@code impl}. */
+    private static final List<String> COLUMN_PARAMS = List.of("executor", "impl");
+
     static List<Section> read(Path json) throws IOException {
-        Map<String, Map<String, Map<String, Cell>>> byClass = new LinkedHashMap<>();
+        Map<String, Map<String, Row>> byClass = new LinkedHashMap<>();
         Map<String, Map<String, Object>> samples = new LinkedHashMap<>();
         Map<String, List<String>> executors = new LinkedHashMap<>();
         for (Object o : Json.arr(Json.parse(Files.readString(json)))) {
@@ -121,16 +207,30 @@ public final class BenchReport {
             int dot = bench.lastIndexOf('.');
             String cls = bench.substring(0, dot);
             String method = bench.substring(dot + 1);
-            String executor = String.valueOf(Json.obj(r.get("params")).getOrDefault("executor", "-"));
+            Map<String, Object> params = Json.obj(r.get("params"));
+            String executor = "-";
+            Map<String, String> others = new TreeMap<>();
+            for (var p : params.entrySet()) {
+                if (COLUMN_PARAMS.contains(p.getKey())) {
+                    executor = String.valueOf(p.getValue());
+                } else {
+                    others.put(p.getKey(), String.valueOf(p.getValue()));
+                }
+            }
             PerOp perOp = perOp(cls, method);
-            int count = perOp != null ? perOp.count() : 1;
+            double count = perOp != null ? perOp.count() : 1;
+            if (perOp != null && !perOp.countParam().isEmpty()) {
+                count *= Double.parseDouble(String.valueOf(params.get(perOp.countParam())));
+            }
+            String variant = String.join(", ", others.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
             Map<String, Object> pm = Json.obj(r.get("primaryMetric"));
             double toNs = nsPer(String.valueOf(pm.get("scoreUnit"))) / count;
             Map<String, Object> sec = Json.obj(r.get("secondaryMetrics"));
             Cell cell = new Cell(Json.num(pm.get("score")) * toNs, Json.num(pm.get("scoreError")) * toNs,
                 rawSum(sec.get("stalls")), rawSum(sec.get("batches")));
             byClass.computeIfAbsent(cls, k -> new LinkedHashMap<>())
-                .computeIfAbsent(method, k -> new LinkedHashMap<>()).put(executor, cell);
+                .computeIfAbsent(method + "|" + variant, k -> new Row(method, variant, perOp, new LinkedHashMap<>()))
+                .cells().put(executor, cell);
             samples.putIfAbsent(cls, r);
             List<String> ex = executors.computeIfAbsent(cls, k -> new ArrayList<>());
             if (!ex.contains(executor)) {
@@ -139,25 +239,54 @@ public final class BenchReport {
         }
         List<Section> out = new ArrayList<>();
         for (var e : byClass.entrySet()) {
-            List<Row> rows = new ArrayList<>();
-            for (var m : e.getValue().entrySet()) {
-                rows.add(new Row(m.getKey(), perOp(e.getKey(), m.getKey()), m.getValue()));
-            }
-            rows.sort((a, b) -> {
-                int oa = a.perOp() != null ? a.perOp().order() : Integer.MAX_VALUE;
-                int ob = b.perOp() != null ? b.perOp().order() : Integer.MAX_VALUE;
-                return oa != ob ? Integer.compare(oa, ob) : a.method().compareTo(b.method());
-            });
+            List<Row> rows = new ArrayList<>(e.getValue().values());
+            rows.sort(Comparator.<Row>comparingInt(r -> r.perOp() != null ? r.perOp().order() : Integer.MAX_VALUE)
+                .thenComparing(Row::method)
+                .thenComparing(Row::variant, BenchReport::natural));
+            List<String> declared = declaredColumns(e.getKey());
             List<String> ex = executors.get(e.getKey());
-            ex.sort((a, b) -> Integer.compare(order(a), order(b)));
+            ex.sort(Comparator.comparingInt((String x) -> order(x, declared)));
             out.add(new Section(e.getKey(), section(e.getKey()), rows, ex, samples.get(e.getKey())));
         }
         return out;
     }
 
-    private static int order(String executor) {
-        int i = EXECUTOR_ORDER.indexOf(executor);
-        return i < 0 ? EXECUTOR_ORDER.size() : i;
+    /** Compares "sleepers=1" and "sleepers=100000" by their numbers where both are numbers. */
+    static int natural(String a, String b) {
+        String na = a.replaceAll("[^0-9]", "");
+        String nb = b.replaceAll("[^0-9]", "");
+        String ta = a.replaceAll("[0-9]", "");
+        String tb = b.replaceAll("[0-9]", "");
+        if (ta.equals(tb) && !na.isEmpty() && !nb.isEmpty() && na.length() != nb.length()) {
+            return Integer.compare(na.length(), nb.length());
+        }
+        return a.compareTo(b);
+    }
+
+    private static int order(String executor, List<String> declared) {
+        int i = declared.indexOf(executor);
+        if (i >= 0) {
+            return i;
+        }
+        i = EXECUTOR_ORDER.indexOf(executor);
+        return i < 0 ? 100 : 50 + i;
+    }
+
+    /** {@return the values of the class's {@code impl} or {@code executor} parameter, as declared} */
+    private static List<String> declaredColumns(String cls) {
+        try {
+            for (Class<?> c = Class.forName(cls); c != null; c = c.getSuperclass()) {
+                for (Field f : c.getDeclaredFields()) {
+                    Param p = f.getAnnotation(Param.class);
+                    if (p != null && COLUMN_PARAMS.contains(f.getName())) {
+                        return List.of(p.value());
+                    }
+                }
+            }
+        } catch (ClassNotFoundException e) {
+            // Rendering a result from another build: fall back to the default order.
+        }
+        return List.of();
     }
 
     /** Sums an {@code EVENTS} aux counter over every iteration of every fork. */
@@ -212,6 +341,8 @@ public final class BenchReport {
             @Override public String chart() { return simple.toLowerCase(Locale.ROOT); }
             @Override public String source() { return ""; }
             @Override public String summary() { return ""; }
+            @Override public String[] labels() { return new String[0]; }
+            @Override public String[] baselines() { return new String[0]; }
             @Override public Class<BenchSection> annotationType() { return BenchSection.class; }
         };
     }
@@ -233,33 +364,30 @@ public final class BenchReport {
 
     static String table(Section s) {
         StringBuilder b = new StringBuilder();
+        List<String> baselines = s.baselines();
         b.append("| benchmark | per |");
         for (String e : s.executors()) {
-            b.append(' ').append(label(e)).append(" ns |");
+            b.append(' ').append(s.label(e)).append(" ns |");
         }
-        boolean ratio = s.executors().contains(BenchExecutor.WEFT) && s.executors().contains(BenchExecutor.JDK_VIRTUAL);
-        if (ratio) {
-            b.append(" Weft / JDK |");
+        for (String base : baselines) {
+            b.append(" Weft / ").append(s.label(base)).append(" |");
         }
         b.append("\n|---|---|");
-        b.append("---:|".repeat(s.executors().size()));
-        if (ratio) {
-            b.append("---:|");
-        }
+        b.append("---:|".repeat(s.executors().size() + baselines.size()));
         b.append('\n');
         for (Row r : s.rows()) {
             b.append("| `").append(r.tokioName()).append("` | ").append(r.unit()).append(" |");
             for (String e : s.executors()) {
                 b.append(' ').append(cellText(r.cells().get(e))).append(" |");
             }
-            if (ratio) {
+            for (String base : baselines) {
                 Cell w = r.cells().get(BenchExecutor.WEFT);
-                Cell j = r.cells().get(BenchExecutor.JDK_VIRTUAL);
+                Cell j = r.cells().get(base);
                 String text;
-                if (w == null || j == null || !(j.ns() > 0)) {
+                if (w == null || j == null || !(j.ns() > 0) || Double.isNaN(w.ns())) {
                     text = "–";
                 } else if (j.stalls() > 0 || w.stalls() > 0) {
-                    text = "– (" + (w.stalls() > 0 ? "Weft" : "JDK") + " stalled)";
+                    text = "– (" + (w.stalls() > 0 ? "Weft" : s.label(base)) + " stalled)";
                 } else {
                     text = String.format(Locale.ROOT, "%.2f", w.ns() / j.ns());
                 }
@@ -297,10 +425,6 @@ public final class BenchReport {
         return String.format(Locale.ROOT, "%.2f", ns);
     }
 
-    private static String label(String executor) {
-        return EXECUTOR_LABEL.getOrDefault(executor, executor);
-    }
-
     static String markdown(Section s, String chartPath, Map<String, String> opt) {
         BenchSection meta = s.meta();
         Map<String, Object> r = s.sample();
@@ -321,20 +445,31 @@ public final class BenchReport {
             b.append("**Partial run**: only benchmarks matching `").append(selection).append("`.\n\n");
         }
         b.append("Nanoseconds per unit of work (lower is better), ± the 99.9 % confidence half-width where JMH "
-            + "could compute one. Weft / JDK below 1 means Weft is faster.\n\n");
+            + "could compute one. A Weft / … ratio below 1 means Weft is faster.\n\n");
         b.append(table(s)).append('\n');
         b.append("![").append(meta.title()).append(": ns per unit, log scale](").append(chartPath).append(")\n\n");
         b.append("What each benchmark does:\n\n");
+        List<String> described = new ArrayList<>();
         for (Row row : s.rows()) {
-            b.append("- `").append(row.tokioName()).append("` (`").append(row.method()).append("`)");
-            if (row.perOp() != null) {
-                if (!row.perOp().what().isEmpty()) {
-                    b.append(": ").append(row.perOp().what());
+            if (described.contains(row.method())) {
+                continue; // one item per method, whatever its extra parameters
+            }
+            described.add(row.method());
+            PerOp p = row.perOp();
+            String name = p != null && !p.name().isEmpty() ? p.name() : snake(row.method());
+            b.append("- `").append(name).append("` (`").append(row.method()).append("`)");
+            if (p != null) {
+                if (!p.what().isEmpty()) {
+                    b.append(": ").append(p.what());
                 }
-                b.append("; one op = ").append(String.format(Locale.ROOT, "%,d", row.perOp().count())).append(' ')
-                    .append(row.perOp().unit()).append(row.perOp().count() == 1 ? "" : "s").append('.');
-                if (!row.perOp().note().isEmpty()) {
-                    b.append(' ').append(row.perOp().note());
+                b.append("; one op = ").append(String.format(Locale.ROOT, "%,d", p.count()));
+                if (!p.countParam().isEmpty()) {
+                    b.append(" × `").append(p.countParam()).append('`');
+                }
+                b.append(' ').append(p.unit())
+                    .append(p.count() == 1 && p.countParam().isEmpty() ? "" : "s").append('.');
+                if (!p.note().isEmpty()) {
+                    b.append(' ').append(p.note());
                 }
             }
             b.append('\n');
@@ -387,20 +522,114 @@ public final class BenchReport {
         return System.getProperty("os.arch");
     }
 
+    // ---- memory check ----------------------------------------------------------------------------------
+
+    /** The memory check's table: one row per JSON file (one JVM each). */
+    static String memoryTable(List<Map<String, Object>> runs) {
+        StringBuilder b = new StringBuilder();
+        b.append("| impl | result | tasks asleep at once | live heap, all asleep (after GC) | per task "
+            + "| peak heap used | spawn all | full GC | all woken after |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, Object> r : runs) {
+            String verdict = String.valueOf(r.getOrDefault("verdict", Boolean.TRUE.equals(r.get("ok")) ? "fits" : "failed"));
+            boolean ok = "fits".equals(verdict);
+            double tasks = Json.num(r.get("tasks"));
+            double asleep = Json.num(r.get("asleep"));
+            double live = Json.num(r.get("heapAfterGcBytes"));
+            b.append("| ").append(r.getOrDefault("label", r.get("impl"))).append(" | ")
+                .append("**").append(verdict).append("**");
+            String err = String.valueOf(r.getOrDefault("error", ""));
+            if (!ok && !err.isEmpty() && !"null".equals(err)) {
+                b.append(": ").append(err.replace("|", "\\\\|").replace("\n", " "));
+            }
+            b.append(" | ").append(count(asleep)).append(" of ").append(count(tasks))
+                .append(" | ").append(mib(live))
+                .append(" | ").append(Double.isNaN(live) || !(asleep > 0) ? "–"
+                    : String.format(Locale.ROOT, "%,.0f B", live / asleep))
+                .append(" | ").append(mib(Json.num(r.get("peakHeapBytes"))))
+                .append(" | ").append(millis(Json.num(r.get("spawnMillis"))))
+                .append(" | ").append(millis(Json.num(r.get("gcMillis"))))
+                .append(" | ").append(millis(Json.num(r.get("wokenMillis"))))
+                .append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String count(double n) {
+        return Double.isNaN(n) ? "–" : String.format(Locale.ROOT, "%,.0f", n);
+    }
+
+    private static String mib(double bytes) {
+        return Double.isNaN(bytes) ? "–" : String.format(Locale.ROOT, "%,.0f MiB", bytes / (1 << 20));
+    }
+
+    private static String millis(double ms) {
+        return Double.isNaN(ms) ? "–" : String.format(Locale.ROOT, "%,.0f ms", ms);
+    }
+
+    /** The memory check's section of {@code docs/benchmarks.md}. */
+    static String memoryMarkdown(List<Map<String, Object>> runs, Map<String, String> opt) {
+        Map<String, Object> first = runs.get(0);
+        StringBuilder b = new StringBuilder();
+        b.append(BEGIN).append(MEMORY_SECTION).append(" -->\n");
+        b.append("## Memory: a million sleeping tasks in a 2 GiB heap\n\n");
+        b.append("Generated by `scripts/bench` from `MillionSleepers` (a plain `main`, one JVM per row). "
+            + "Do not edit by hand: the next run replaces this section.\n\n");
+        b.append("Each JVM spawns ").append(count(Json.num(first.get("tasks"))))
+            .append(" tasks that each sleep ").append(millis(Json.num(first.get("sleepMillis"))))
+            .append(" once, waits until all are asleep, forces a full GC and reads the live heap, then waits "
+                + "for every task to wake. Weft: `Time.sleep` in tasks of a Weft runtime (2 workers); JDK: "
+                + "`Thread.sleep` in virtual threads on the default scheduler (parallelism 2). Issue target: "
+                + "a million sleeping Weft tasks fit in a 2 GiB heap.\n\n");
+        b.append(memoryTable(runs)).append('\n');
+        b.append("- live heap: `MemoryMXBean` heap used after `System.gc()` with every task asleep; per task = "
+            + "that over the tasks asleep (it includes the runtime's and JVM's own baseline).\n");
+        b.append("- peak heap used: the sum of the heap pools' peak usage over the run.\n");
+        b.append("- full GC: the `System.gc()` before reading the live heap; it stops every task, so \"all woken "
+            + "after\" (from the first spawn) includes it.\n");
+        b.append("- **fits**: every task was asleep at once and all woke; **failed**: something threw "
+            + "(`OutOfMemoryError` included), the JVM died, or tasks never started or never woke within the "
+            + "deadlines; **inconclusive**: spawning took longer than the sleep, so the first tasks woke before the "
+            + "last slept.\n\n");
+        b.append("Run:\n\n");
+        b.append("- command: `").append(opt.getOrDefault("command", "scripts/bench")).append("`\n");
+        Object args = first.get("jvmArgs");
+        if (args != null) {
+            b.append("- JVM flags: `").append(args).append("`\n");
+        }
+        b.append("- JDK: ").append(first.getOrDefault("jdk", "?")).append('\n');
+        b.append("- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs (nproc), ")
+            .append(cpuModel()).append(", ").append(System.getProperty("os.name")).append(' ')
+            .append(System.getProperty("os.version")).append('\n');
+        if (opt.containsKey("rev")) {
+            b.append("- Weft: commit ").append(opt.get("rev")).append('\n');
+        }
+        if (opt.containsKey("load")) {
+            b.append("- load average before the run: ").append(opt.get("load")).append('\n');
+        }
+        String now = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        b.append("- date: ").append(opt.getOrDefault("date", now)).append('\n');
+        b.append('\n').append(END).append(MEMORY_SECTION).append(" -->\n");
+        return b.toString();
+    }
+
     static final String DEFAULT_PREAMBLE = """
         # Benchmarks
 
-        Weft's JMH benchmarks, ported from Tokio's `benches/`, each run on three executors with two workers:
-        Weft's own carriers (`weft`), the JDK default virtual-thread scheduler at parallelism 2 (`jdk-virtual`)
-        and `Executors.newFixedThreadPool(2)` (`platform-pool`).
+        Weft's JMH benchmarks, ported from Tokio's `benches/`, all with two workers. The runtime benchmarks run
+        on three executors: Weft's own carriers (`weft`), the JDK default virtual-thread scheduler at
+        parallelism 2 (`jdk-virtual`) and `Executors.newFixedThreadPool(2)` (`platform-pool`). The sync and
+        time benchmarks pit a Weft primitive on a Weft runtime against the JDK's nearest equivalent on JDK
+        virtual threads (`impl` = `weft`, `jdk`, …), so each ratio compares the whole stack a user would swap.
 
-        Reproduce with `scripts/bench` (full: 3 forks, 5 × 1 s warm-up, 5 × 1 s measurement per executor) or
-        `scripts/bench --quick` (1 fork, 2 × 1 s, 3 × 1 s: indicative only). `scripts/bench --quick ping_pong`
-        runs the benchmarks matching a regex (underscores optional, case ignored) and writes its report under
-        `target/` instead of here.
+        Reproduce with `scripts/bench` (full: 3 forks, 5 × 1 s warm-up, 5 × 1 s measurement per column) or
+        `scripts/bench --quick` (1 fork, 2 × 1 s, 3 × 1 s: indicative only). `scripts/bench --quick sync`
+        runs the benchmarks matching a regex (underscores optional, case ignored); when the regex selects
+        whole classes their sections are replaced here and the others kept, otherwise the report goes under
+        `target/bench-report/` (or here with `--docs`, marked as a partial run).
 
         How to read the figures: the machines these run on have 2 cores and other work on them. Figures move
-        20-30 % between JVMs (design notes, section 4), so compare executors within one table (one run), and
+        20-30 % between JVMs (design notes, section 4), so compare columns within one table (one run), and
         trust ratios more than absolute nanoseconds. Quick runs have too few iterations for a confidence
         interval on some rows.
 
@@ -409,7 +638,7 @@ public final class BenchReport {
 
         """;
 
-    /** Keeps the preamble and other classes' sections; replaces or appends the rendered ones. */
+    /** Keeps the preamble and other classes' sections; replaces or adds the rendered ones, sorted by class. */
     static String merge(String existing, Map<String, String> rendered) {
         String preamble = DEFAULT_PREAMBLE;
         Map<String, String> sections = new LinkedHashMap<>();
@@ -441,9 +670,12 @@ public final class BenchReport {
             }
         }
         sections.putAll(rendered);
+        List<String> names = new ArrayList<>(sections.keySet());
+        names.sort(null); // by class name: rt, then sync, then time
         StringBuilder b = new StringBuilder(preamble);
         boolean firstSection = true;
-        for (String text : sections.values()) {
+        for (String name : names) {
+            String text = sections.get(name);
             if (!firstSection) {
                 b.append('\n');
             }
@@ -505,9 +737,9 @@ public final class BenchReport {
         int lx = left;
         for (String e : ex) {
             b.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"48\" width=\"12\" height=\"12\" fill=\"%s\"/>", lx,
-                EXECUTOR_COLOR.getOrDefault(e, "#59a14f")));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"58\">%s</text>\n", lx + 16, esc(label(e))));
-            lx += 34 + 7 * label(e).length();
+                s.color(e)));
+            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"58\">%s</text>\n", lx + 16, esc(s.label(e))));
+            lx += 34 + 7 * s.label(e).length();
         }
         // grid and axis
         int axisY = top + plotHeight + 8;
@@ -536,12 +768,12 @@ public final class BenchReport {
                     continue;
                 }
                 double w = Math.max(1, plotWidth * (Math.log10(c.ns()) - Math.log10(lo)) / span);
-                String color = EXECUTOR_COLOR.getOrDefault(ex.get(i), "#59a14f");
+                String color = s.color(ex.get(i));
                 b.append(String.format(Locale.ROOT,
                     "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"%s>"
                         + "<title>%s %s: %s ns per %s</title></rect>\n",
                     left, by, w, bar, color, c.stalls() > 0 ? " stroke=\"#c00\" stroke-width=\"2\"" : "",
-                    esc(r.tokioName()), esc(label(ex.get(i))), fmt(c.ns()), esc(r.unit())));
+                    esc(r.tokioName()), esc(s.label(ex.get(i))), fmt(c.ns()), esc(r.unit())));
                 String text = fmt(c.ns()) + (c.stalls() > 0 ? "  stalled " + c.stalls() + "/" + c.batches() : "");
                 b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>\n",
                     left + w + 4, by + bar - 3, c.stalls() > 0 ? "#c00" : "#333", esc(text)));
