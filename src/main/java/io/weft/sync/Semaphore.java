@@ -320,8 +320,10 @@ public final class Semaphore {
             waiters.remove(w);
             waiterCount--;
             if (!w.claim()) {
-                // It gave up concurrently and will find itself unqueued: it returns w.got itself.
-                continue;
+                // It gave up concurrently (timeout, abort, a Select arm that lost): take its permits
+                // back at once, so they are never in limbo, and offer them to the next waiter.
+                permits.addAndGet(w.got);
+                w.got = 0;
             }
         }
     }
