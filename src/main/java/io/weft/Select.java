@@ -423,13 +423,17 @@ public final class Select<R> {
         return -1;
     }
 
-    /** A claimed waiter whose arm did not win hands on what its source gave it. */
+    /**
+     * A claimed waiter whose token was not used hands it on: its arm lost, or its arm won through the
+     * plain re-check (a stored permit, a second notification) without using what the claim gave it.
+     */
     private void forward(Waiter[] ws, Waiter fired, int winner) {
         if (fired == null || fired.consumed) {
             return;
         }
+        fired.consumed = true; // settled: never forwarded twice (the error path calls this again)
         for (int i = 0; i < ws.length; i++) {
-            if (ws[i] == fired && i != winner) {
+            if (ws[i] == fired) {
                 arms.get(i).source().forward(fired);
             }
         }

@@ -383,11 +383,6 @@ class SelectTest {
      */
     @Test
     @Tag("stress")
-    @Disabled("BUG: Select loses a notifyOne. Select.run registers its waiters, then polls every arm again; "
-        + "if between the two a notifyOne claims the select's notified-arm waiter (token ONE) and a second "
-        + "notifyOne stores the permit, the re-poll wins the notified arm through tryNotified() (consuming the "
-        + "permit) and forward(ws, fired, winner) skips the claimed waiter because it belongs to the winning "
-        + "arm: two notifications, one wake-up, no permit. Reproduced within a few hundred rounds (under a second).")
     void twoNotificationsToAParkedSelectAreWorthTwoWakeUps() throws Exception {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             Notify n = new Notify();
@@ -500,11 +495,6 @@ class SelectTest {
     /** A select that acquires, racing with releases, must not make permits disappear. */
     @Test
     @Tag("stress")
-    @Disabled("BUG: Select leaks a semaphore permit. An acquire arm's register() queues its waiter and assign() "
-        + "may hand it a permit and claim the select at once; if a second permit is released before the re-poll, "
-        + "the re-poll wins the acquire arm through tryTake() (a second permit) and forward(ws, fired, winner) "
-        + "skips the claimed waiter because it belongs to the winning arm, so the permit assigned to it "
-        + "(waiter.got) is never released. Reproduced within a few hundred rounds (under a second).")
     void permitsReleasedToAParkedSelectAreNotLost() throws Exception {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             Semaphore sem = new Semaphore(0);
