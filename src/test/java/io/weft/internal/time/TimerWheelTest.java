@@ -172,6 +172,29 @@ class TimerWheelTest {
     }
 
     @Test
+    void aTopLevelEntryOfThisRotationIsNotHiddenByOneOfTheNextRotationInTheCurrentSlot() {
+        // Regression test: nextExpiration() looked at the top-level slot of elapsed first; when it held an
+        // entry of the next rotation (deadline about MAX_SPAN ahead) it reported that one and hid an entry
+        // of this rotation in a later slot.
+        Harness h = new Harness("top-level rotation");
+        h.poll(3 * slotWidth(5) + 5); // elapsed in top-level slot 3
+        E nextRotation = h.insertAt(h.now + TimerWheel.MAX_SPAN);
+        E thisRotation = h.insertAt(10 * slotWidth(5) + 7);
+        assertThat(nextRotation.level).isEqualTo(5);
+        assertThat(nextRotation.slot).isEqualTo(3);
+        assertThat(thisRotation.level).isEqualTo(5);
+        assertThat(thisRotation.slot).isEqualTo(10);
+        assertThat(h.wheel.nextExpiration()).isLessThanOrEqualTo(thisRotation.when);
+        while (h.fired.isEmpty()) {
+            h.poll(Math.max(h.wheel.nextExpiration(), h.now + 1));
+        }
+        assertThat(h.fired).containsExactly(thisRotation);
+        assertThat(h.now).isEqualTo(thisRotation.when);
+        h.poll(nextRotation.when);
+        assertThat(h.fired).containsExactly(thisRotation, nextRotation);
+    }
+
+    @Test
     void insertingADueEntryIsRefused() {
         TimerWheel w = new TimerWheel();
         w.poll(10, e -> { });
@@ -239,9 +262,11 @@ class TimerWheelTest {
 
     /** A deadline somewhere past {@code now}, on a random level (including past 64^5 ms). */
     private static long randomDeadline(SplittableRandom rnd, long now) {
-        int level = rnd.nextInt(TimerWheel.LEVELS + 1);
+        int level = rnd.nextInt(TimerWheel.LEVELS + 2);
         long delta;
-        if (level == TimerWheel.LEVELS) {
+        if (level == TimerWheel.LEVELS + 1) {
+            delta = TimerWheel.MAX_SPAN - rnd.nextLong(slotWidth(5)); // the span's last slot: wraps the top level
+        } else if (level == TimerWheel.LEVELS) {
             delta = rnd.nextLong(slotWidth(5), TimerWheel.MAX_SPAN + 1); // > 64^5 ms, up to the span
         } else {
             delta = rnd.nextLong(Math.max(1, slotWidth(level) / 2), slotWidth(level + 1));
