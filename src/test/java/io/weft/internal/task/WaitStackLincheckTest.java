@@ -125,13 +125,13 @@ public class WaitStackLincheckTest {
 
     @Test
     void modelChecking() {
-        new ModelCheckingOptions().iterations(20).invocationsPerIteration(500)
+        new ModelCheckingOptions().iterations(15).invocationsPerIteration(400)
             .sequentialSpecification(Model.class).check(getClass());
     }
 
     @Test
     void stress() {
-        new StressOptions().iterations(10).invocationsPerIteration(300)
+        new StressOptions().iterations(6).invocationsPerIteration(300)
             .sequentialSpecification(Model.class).check(getClass());
     }
 
