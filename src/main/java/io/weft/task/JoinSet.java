@@ -90,13 +90,18 @@ public final class JoinSet<T> implements AutoCloseable {
      */
     public AbortHandle spawnOn(Handle handle, Callable<T> task) {
         Objects.requireNonNull(handle, "handle");
-        RuntimeCore rc = handle.blockOn(RuntimeCore::current);
-        return add(rc, task);
+        Objects.requireNonNull(task, "task");
+        // Spawn through the handle: no helper task and no parking to find the runtime, and a runtime
+        // that is shut down gives a cancelled task, as Handle.spawn does.
+        return track(handle.spawn(task).task);
     }
 
     private AbortHandle add(RuntimeCore rc, Callable<T> task) {
         Objects.requireNonNull(task, "task");
-        TaskImpl<T> t = rc.spawn(task, null);
+        return track(rc.spawn(task, null));
+    }
+
+    private AbortHandle track(TaskImpl<T> t) {
         synchronized (this) {
             tasks.add(t);
         }
