@@ -322,6 +322,51 @@ class JoinSetTest {
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
+    void spawnOnAShutDownRuntimeAddsACancelledTask(RuntimeFlavor flavor) {
+        Runtime rt = runtime(flavor);
+        rt.close();
+        try (JoinSet<Integer> set = new JoinSet<>()) {
+            // As Runtime.spawn: a runtime that is shut down hands back a cancelled task, it does not throw.
+            AbortHandle h = set.spawnOn(rt.handle(), () -> 1);
+            assertThat(h.isFinished()).isTrue();
+            assertThat(set.size()).isEqualTo(1);
+            assertThatThrownBy(set::joinNext).isInstanceOfSatisfying(JoinException.class, e -> {
+                assertThat(e.isCancelled()).isTrue();
+                assertThat(e.id()).isEqualTo(h.id());
+            });
+            assertThat(set.joinNext()).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
+    void spawnOnDoesNotParkTheCaller(RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = runtime(flavor); JoinSet<Integer> set = new JoinSet<>()) {
+            // The only carrier of a current-thread runtime is busy: spawnOn must still return at once.
+            CountDownLatch busy = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
+            JoinHandle<Void> hog = rt.spawn(() -> {
+                busy.countDown();
+                while (!release.get()) {
+                    Thread.onSpinWait();
+                }
+            });
+            assertThat(busy.await(5, TimeUnit.SECONDS)).isTrue();
+            try {
+                long t0 = System.nanoTime();
+                set.spawnOn(rt.handle(), () -> 3);
+                assertThat(System.nanoTime() - t0).as("spawnOn returned without waiting for a carrier")
+                    .isLessThan(TimeUnit.MILLISECONDS.toNanos(500));
+            } finally {
+                release.set(true);
+            }
+            hog.join();
+            assertThat(set.joinNext()).isEqualTo(3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
     void joinNextInAnInterruptedThreadTakesNothing(RuntimeFlavor flavor) throws Exception {
         try (Runtime rt = runtime(flavor); JoinSet<Integer> set = new JoinSet<>()) {
             set.spawnOn(rt.handle(), () -> 5);
