@@ -36,6 +36,8 @@ public final class BlockingPool {
     private int idle;
     private int notified;
     private int nextId;
+    /** Threads that left the pool and are running their stop hook; guarded by lock. */
+    private int exiting;
     private boolean shutdown;
 
     /**
@@ -86,6 +88,7 @@ public final class BlockingPool {
 
     private void work() {
         runHook(onStart);
+        boolean gone = false;
         lock.lock();
         try {
             while (true) {
@@ -128,12 +131,23 @@ public final class BlockingPool {
                 }
             }
             threads--;
-            if (threads == 0) {
-                allExited.signalAll();
-            }
+            exiting++;
+            gone = true;
         } finally {
             lock.unlock();
             runHook(onStop);
+            if (gone) {
+                // Only now is the thread done: awaitExit (and so shutdown) waits for the stop hook too.
+                lock.lock();
+                try {
+                    exiting--;
+                    if (threads == 0 && exiting == 0) {
+                        allExited.signalAll();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
     }
 
@@ -170,7 +184,7 @@ public final class BlockingPool {
     public boolean awaitExit(long nanos) {
         lock.lock();
         try {
-            while (threads > 0) {
+            while (threads > 0 || exiting > 0) {
                 if (nanos <= 0) {
                     return false;
                 }
@@ -179,7 +193,7 @@ public final class BlockingPool {
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return threads == 0;
+            return threads == 0 && exiting == 0;
         } finally {
             lock.unlock();
         }
