@@ -105,7 +105,7 @@ class SpawnBlockingTest {
             assertThat(rt.metrics().blockingThreads()).isEqualTo(1);
             eventually(Duration.ofSeconds(3), () -> rt.metrics().blockingThreads() == 0, rt.metrics()::toString);
             assertThat(rt.metrics().idleBlockingThreads()).isZero();
-            assertThat(WeftTesting.liveThreads(first)).isEmpty();
+            WeftTesting.assertNoThreadsEventually(first, Duration.ofSeconds(5));
             // A new thread starts on demand.
             assertThat(rt.spawnBlocking(() -> 2).join()).isEqualTo(2);
         }
@@ -187,6 +187,33 @@ class SpawnBlockingTest {
         }
         assertThat(ran.get()).isZero();
         assertThat(rt.metrics().blockingThreads()).isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
+    void shutdownWaitsForTheBlockingThreadsStopHooks(RuntimeFlavor flavor) {
+        AtomicInteger hooksDone = new AtomicInteger();
+        Runtime rt = WeftTesting.build(builder(flavor).maxBlockingThreads(3).onThreadStop(() -> {
+            if (Thread.currentThread().getName().startsWith("weft-blocking-")) {
+                WeftTesting.sleep(Duration.ofMillis(150));
+                hooksDone.incrementAndGet();
+            }
+        }));
+        CountDownLatch all = new CountDownLatch(3);
+        List<JoinHandle<Object>> hs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            hs.add(rt.spawnBlocking(() -> {
+                all.countDown();
+                all.await();
+                return null;
+            }));
+        }
+        for (JoinHandle<Object> h : hs) {
+            h.join();
+        }
+        rt.close();
+        assertThat(rt.isTerminated()).isTrue();
+        assertThat(hooksDone.get()).as("every blocking thread's stop hook ran before close() returned").isEqualTo(3);
     }
 
     @ParameterizedTest
