@@ -378,7 +378,8 @@ class ShutdownTest {
         AtomicReference<String> finishedOn = new AtomicReference<>();
         JoinHandle<String> stubborn = rt.spawn(() -> {
             started.countDown();
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_600);
+            // Well past the 1 s unwind grace, so the carriers are gone when the last timer fires.
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_200);
             while (System.nanoTime() - end < 0) {
                 try {
                     Thread.sleep(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())));

@@ -98,12 +98,12 @@ class SpawnBlockingTest {
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
     void idleThreadsAreReusedThenExitAfterTheKeepAlive(RuntimeFlavor flavor) {
-        try (Runtime rt = WeftTesting.build(builder(flavor).threadKeepAlive(Duration.ofMillis(200)))) {
+        try (Runtime rt = WeftTesting.build(builder(flavor).threadKeepAlive(Duration.ofMillis(800)))) {
             String first = rt.spawnBlocking(() -> Thread.currentThread().getName()).join();
             eventually(Duration.ofSeconds(2), () -> rt.metrics().idleBlockingThreads() == 1, rt.metrics()::toString);
             assertThat(rt.spawnBlocking(() -> Thread.currentThread().getName()).join()).isEqualTo(first);
             assertThat(rt.metrics().blockingThreads()).isEqualTo(1);
-            eventually(Duration.ofSeconds(3), () -> rt.metrics().blockingThreads() == 0, rt.metrics()::toString);
+            eventually(Duration.ofSeconds(5), () -> rt.metrics().blockingThreads() == 0, rt.metrics()::toString);
             assertThat(rt.metrics().idleBlockingThreads()).isZero();
             WeftTesting.assertNoThreadsEventually(first, Duration.ofSeconds(5));
             // A new thread starts on demand.
