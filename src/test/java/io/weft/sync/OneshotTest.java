@@ -235,7 +235,7 @@ class OneshotTest {
     void sendRacingWithReceiverCloseEitherDeliversOrReturnsTheValue() throws Exception {
         int delivered = 0;
         int refused = 0;
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 1000; i++) {
             var ch = Oneshot.<Integer>channel();
             AtomicReference<Object> got = new AtomicReference<>();
             Thread receiver = Thread.ofPlatform().start(() -> {
@@ -289,6 +289,6 @@ class OneshotTest {
                 delivered++;
             }
         }
-        assertThat(delivered + refused).isEqualTo(2000);
+        assertThat(delivered + refused).isEqualTo(1000);
     }
 }
