@@ -472,6 +472,39 @@ class SelectTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
+    void closingTheSemaphoreOfAParkedAcquireArmFailsTheSelectAndLeavesNothingRegistered(RuntimeFlavor flavor) {
+        try (Runtime rt = runtime(flavor)) {
+            rt.blockOn(() -> {
+                Semaphore sem = new Semaphore(0);
+                Notify n = new Notify();
+                var ch = Mpsc.<String>channel(1);
+                JoinHandle<String> s = Task.spawn(() -> Select.<String>create()
+                    .recv(ch.receiver(), v -> "recv")
+                    .notified(n, () -> "notified")
+                    .acquire(sem, p -> "acquired")
+                    .run());
+                awaitWaiters(sem, 1);
+                awaitWaiters(n, 1);
+                sem.close();
+                assertThatThrownBy(() -> s.join(LONG)).isInstanceOfSatisfying(JoinException.class, e -> {
+                    assertThat(e.isFailed()).isTrue();
+                    assertThat(e.getCause()).isInstanceOf(io.weft.sync.ClosedException.class);
+                });
+                awaitWaiters(n, 0);
+                n.notifyOne();
+                assertThat(n.tryNotified()).as("the failed select left no waiter on the Notify").isTrue();
+                ch.sender().send("m");
+                assertThat(ch.receiver().tryRecv()).isEqualTo("m");
+                // Already closed when the select starts: it fails at once.
+                assertThatThrownBy(() -> Select.<String>create().acquire(sem, p -> "acquired").run())
+                    .isInstanceOf(io.weft.sync.ClosedException.class);
+                return null;
+            });
+        }
+    }
+
     /** Deterministic on one carrier: the permit handed to a losing acquire arm goes back. */
     @Test
     void permitHandedToALosingAcquireArmGoesBack() {

@@ -101,6 +101,11 @@ class SemaphoreTest {
         assertThatThrownBy(() -> sem.tryAcquireMany(-2)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> sem.addPermits(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThat(sem.availablePermits()).isEqualTo(1);
+        // Tokio panics past MAX_PERMITS; here it is refused and nothing changes.
+        Semaphore full = new Semaphore(Semaphore.MAX_PERMITS);
+        assertThatThrownBy(() -> full.addPermits(1)).isInstanceOf(IllegalStateException.class);
+        assertThat(full.availablePermits()).isEqualTo(Semaphore.MAX_PERMITS);
+        assertThatThrownBy(() -> Mpsc.channel(Semaphore.MAX_PERMITS + 1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest
