@@ -154,6 +154,13 @@ public final class Mpsc {
         final Semaphore capacity; // null when unbounded
         final int bound;
         final AtomicInteger senders = new AtomicInteger(1);
+        /**
+         * Sends between their rxClosed check and their push. After Receiver.close() the channel ends
+         * only once this is zero and the queue is empty, so a send told SENT is always receivable
+         * (Tokio waits for its semaphore to be idle the same way). A striped counter: cheap for
+         * concurrent producers; summed only by a receiver that closed.
+         */
+        final java.util.concurrent.atomic.LongAdder inFlight = new java.util.concurrent.atomic.LongAdder();
         volatile boolean txClosed;
         volatile boolean rxClosed;
         volatile Waiter rxWaiter;
@@ -181,6 +188,30 @@ public final class Mpsc {
             }
         }
 
+        /**
+         * Pushes unless the receiver has closed. Counted in inFlight from before the check to after the
+         * push: a receiver that closed (rxClosed written, then inFlight summed) either sees this send
+         * in flight and waits for its message, or this send sees rxClosed and is refused.
+         */
+        boolean pushUnlessClosed(T v) {
+            inFlight.increment();
+            try {
+                if (rxClosed) {
+                    if (capacity != null) {
+                        capacity.release(1);
+                    }
+                    return false;
+                }
+                push(v);
+                return true;
+            } finally {
+                inFlight.decrement();
+                if (rxClosed) {
+                    wakeReceiver(); // a closed receiver may be parked waiting for in-flight sends to settle
+                }
+            }
+        }
+
         void wakeReceiver() {
             Waiter w = (Waiter) RX_WAITER.getAndSet(this, null);
             if (w != null) {
@@ -188,9 +219,24 @@ public final class Mpsc {
             }
         }
 
-        /** {@return true once no message can arrive any more: every sender closed, or the receiver closed} */
+        /**
+         * {@return true once no message can arrive any more: every sender closed, or the receiver closed
+         * and no send is between its check and its push}
+         */
         boolean ended() {
-            return txClosed || rxClosed;
+            if (txClosed) {
+                return true;
+            }
+            if (!rxClosed) {
+                return false;
+            }
+            // A send between its check and its push is a few instructions from done (it never parks
+            // there): wait for it, so that its outcome (pushed, or refused) is settled before we report
+            // the end. This keeps tryRecv linearizable with respect to close (checked with Lincheck).
+            while (inFlight.sum() != 0) {
+                Thread.onSpinWait();
+            }
+            return true;
         }
 
         T poll() {
@@ -276,7 +322,9 @@ public final class Mpsc {
                     throw new SendException("mpsc receiver closed", value);
                 }
             }
-            s.push(value);
+            if (!s.pushUnlessClosed(value)) {
+                throw new SendException("mpsc receiver closed", value);
+            }
             if (s.capacity == null) {
                 Coop.proceed(); // a bounded send already spent budget in the semaphore
             }
@@ -308,8 +356,7 @@ public final class Mpsc {
                     return TrySendResult.CLOSED;
                 }
             }
-            s.push(value);
-            return TrySendResult.SENT;
+            return s.pushUnlessClosed(value) ? TrySendResult.SENT : TrySendResult.CLOSED;
         }
 
         /**
@@ -428,10 +475,9 @@ public final class Mpsc {
         public void send(T value) {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             Shared<T> s = take();
-            if (s.rxClosed) {
+            if (!s.pushUnlessClosed(value)) {
                 throw new SendException("mpsc receiver closed", value);
             }
-            s.push(value);
         }
 
         private synchronized Shared<T> take() {

@@ -67,7 +67,7 @@ public final class Interval {
         } else {
             next = scheduled + period;
         }
-        return driver.now().minusNanos(now - scheduled);
+        return driver.instant(scheduled);
     }
 
     /**

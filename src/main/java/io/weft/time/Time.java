@@ -148,21 +148,40 @@ public final class Time {
         return ee;
     }
 
-    /** Interrupts the timed thread once, unless the body finished first. */
+    /**
+     * Interrupts the timed thread once, unless the body finished first.
+     *
+     * <p>A CAS state machine, not a monitor: a virtual thread blocked on a monitor held by the driver
+     * thread would unmount, every carrier could park, and paused time would auto-advance while the task
+     * was in fact runnable.
+     */
     private static final class TimeoutEntry extends TimerEntry {
+        private static final int ARMED = 0;
+        private static final int FIRING = 1;
+        private static final int FIRED = 2;
+        private static final int SETTLED = 3;
+        private static final java.lang.invoke.VarHandle PHASE;
+
+        static {
+            try {
+                PHASE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TimeoutEntry.class, "phase", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final Thread thread;
-        private boolean done;
-        private boolean fired;
+        @SuppressWarnings("unused") private volatile int phase;
 
         TimeoutEntry(Thread thread) {
             this.thread = thread;
         }
 
         @Override
-        protected synchronized void fire() {
-            if (!done) {
-                fired = true;
+        protected void fire() {
+            if (PHASE.compareAndSet(this, ARMED, FIRING)) {
                 thread.interrupt();
+                phase = FIRED;
             }
         }
 
@@ -170,9 +189,19 @@ public final class Time {
          * Ends the race with fire(). If the timeout fired (and the task was not also aborted), clears
          * the interrupt it caused. @return true if the timeout fired
          */
-        synchronized boolean settle() {
-            done = true;
-            if (fired && !Sleeps.currentTaskAborted()) {
+        boolean settle() {
+            if (PHASE.compareAndSet(this, ARMED, SETTLED)) {
+                return false;
+            }
+            int p;
+            while ((p = phase) == FIRING) {
+                Thread.onSpinWait(); // fire() is between its CAS and its interrupt: a few instructions
+            }
+            if (p == SETTLED) {
+                return false;
+            }
+            phase = SETTLED;
+            if (!Sleeps.currentTaskAborted()) {
                 Thread.interrupted();
                 return true;
             }

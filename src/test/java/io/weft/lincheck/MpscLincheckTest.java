@@ -101,14 +101,6 @@ public class MpscLincheckTest {
     }
 
     @Test
-    @Disabled("BUG (since bd261fb): after Receiver.close(), tryRecv reports the end (ClosedException) while a "
-        + "trySend that already passed its rxClosed check and took a capacity permit is about to push: that "
-        + "trySend returns SENT and its message appears after the end was reported (it is lost to a receiver "
-        + "that stops at the end). Lincheck: T1 {closeReceiver(); tryRecv(): ClosedException} || T2 "
-        + "{trySend(5): SENT}; interleaving: T2 checkOpen, rxClosed -> false, tryAcquireMany(1) ok, offer "
-        + "reads producerIndex, switch; T1 close (rxClosed = true, capacity closed), tryRecv: poll null, "
-        + "ended() (rxClosed) -> ClosedException; T2 casProducerIndex, stores 5, SENT. No sequential order "
-        + "explains it. See MpscTest.sendRacingWithReceiverCloseIsEitherReceivedOrRefused.")
     void spscWithReceiverCloseModelChecking() {
         new ModelCheckingOptions().iterations(30).invocationsPerIteration(500).check(SpscWithReceiverClose.class);
     }

@@ -28,17 +28,6 @@ import org.junit.jupiter.api.Timeout;
 class LostWakeupTest {
 
     @Test
-    @Disabled("""
-        Scheduler bug (io.weft.internal.scheduler, not ours to edit): on a one-carrier runtime \
-        (current-thread flavour, or workerThreads(1)) Carrier.stealWork returns before the carrier \
-        becomes 'searching' (n == 1), so park() calls Idle.transitionToParked with wasSearching=false \
-        and never re-checks the queues; a remote submission made between the carrier's last queue check \
-        and transitionToParked sees unparked == workers, skips the notify, and the task is stranded in \
-        the inject queue until some other submission wakes the carrier. Seen in AbortTest as \
-        'workers=1, globalQueue=1, polls=0, parks=1' after a spawn right after build(). Fix verified \
-        against this test: in Carrier.stealWork, transition to searching also when n == 1 \
-        ('if (!searching)' instead of 'if (n > 1 && !searching)'), so the lone carrier parks as the \
-        last searcher and re-checks the queues.""")
     void remoteSpawnWhileTheOnlyCarrierIsParkingIsNotLost() throws Exception {
         assumeTrue(weftScheduler());
         try (Runtime rt = Runtime.builderCurrentThread().shutdownTimeout(Duration.ofSeconds(1)).build()) {

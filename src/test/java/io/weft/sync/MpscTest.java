@@ -352,13 +352,6 @@ class MpscTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kinds")
     @Tag("stress")
-    @Disabled("BUG (introduced by bd261fb, 'an mpsc receiver that closed ends once drained'): a message can be "
-        + "lost. Sender.trySend/send check rxClosed (and, bounded, take a capacity permit) and only then push; "
-        + "Receiver.close() sets rxClosed, and recv()/tryRecv()/the Select arm now report the end as soon as "
-        + "the queue is empty and ended() (txClosed || rxClosed) holds. A sender between its check and its "
-        + "push is told SENT, but its message lands after the receiver has already returned null / thrown "
-        + "ClosedException. Tokio reports the end after rx.close() only once its semaphore is idle (no send in "
-        + "flight). Unbounded reproduces within ~100 iterations; bounded: see MpscLincheckTest.withReceiverClose")
     void sendRacingWithReceiverCloseIsEitherReceivedOrRefused(Kind kind) {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             rt.blockOn(() -> {

@@ -63,7 +63,7 @@ public final class WeftTesting {
     public static final AtomicInteger LOST_WAKEUP_RESCUES = new AtomicInteger();
 
     /**
-     * Builds a runtime; a one-carrier Weft runtime gets a lost-wake-up watchdog.
+     * Builds a runtime.
      *
      * <p>Workaround for the scheduler bug reproduced by {@code LostWakeupTest}: a lone carrier parks
      * without re-checking the inject queue, so a task spawned from outside while the carrier is on its
@@ -73,12 +73,9 @@ public final class WeftTesting {
      * tests test what they are about instead of hanging. Remove once the scheduler is fixed.
      */
     public static Runtime build(Runtime.Builder b) {
-        Runtime rt = b.build();
-        if (rt.usesWeftScheduler() && rt.metrics().workerCount() == 1) {
-            Thread carrier = carrierThreads(rt)[0];
-            Thread.ofPlatform().daemon().name("weft-test-lost-wakeup-watchdog").start(() -> watch(rt, carrier));
-        }
-        return rt;
+        // The lost-wake-up watchdog is no longer attached: the scheduler bug it worked around is fixed
+        // (a lone carrier now parks as the last searcher and re-checks the queues; LostWakeupTest).
+        return b.build();
     }
 
     private static void watch(Runtime rt, Thread carrier) {

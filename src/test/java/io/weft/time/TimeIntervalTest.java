@@ -419,11 +419,6 @@ class TimeIntervalTest {
     @Tag("contract")
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
-    @Disabled("BUG: on real time Interval.tick() does not return the instant the tick was scheduled for, but"
-        + " that instant plus the few hundred ns between its two clock reads: it returns"
-        + " driver.now().minusNanos(now - scheduled), and driver.now() reads the clock again after 'now' was"
-        + " read (Tokio returns the deadline itself). E.g. Time.intervalAt(start, 20 ms).tick() returns"
-        + " start + ~200 ns, not start; later ticks are off from start + n * period by as much")
     void realTimeTicksReportExactlyTheirScheduledInstant(RuntimeFlavor flavor) {
         try (Runtime rt = real(flavor)) {
             rt.blockOn(() -> {

@@ -197,14 +197,6 @@ class TimeTimeoutTest {
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
-    @Disabled("BUG: after a Time.timeout elapses on paused time, the clock has often (5-25% of runs here) jumped on"
-        + " to the next timer, although the task was runnable all along: 56m47.872s (the level-3 slot of the body's"
-        + " 1 h sleep being cancelled) instead of 100 ms, or 1 h when another task sleeps 1 h. Cause: Time.TimeoutEntry's"
-        + " fire() (driver thread) and settle() (the woken task) are synchronized on the entry; the task, woken by the"
-        + " interrupt, blocks on that monitor while the driver still holds it, so its virtual thread unmounts, every"
-        + " carrier parks, the runtime reports itself idle, and the driver auto-advances. (Replacing the monitor with"
-        + " a CAS made 800 of 800 runs exact.) Also makes paused-time nested timeouts misbehave: the outer one can"
-        + " elapse at once after the inner one. Repro: this test, 100 fresh runtimes per flavour")
     void theClockStopsAtTheDeadlineOfAnElapsedTimeout(RuntimeFlavor flavor) {
         for (int i = 0; i < 100; i++) {
             int run = i;
@@ -491,12 +483,6 @@ class TimeTimeoutTest {
 
     @Tag("contract")
     @Test
-    @Disabled("BUG: Time.timeout with a deadline already passed (Duration.ZERO) drives RuntimeMetrics.timersActive()"
-        + " negative, by one per call: TimeDriver.register() returns false without registering the entry, but"
-        + " Time.timeout's finally still calls drv.cancel(e), whose CAS PENDING -> CANCELLED succeeds because a"
-        + " new TimerEntry's state is 0 == PENDING, so it decrements the active count for a timer never counted."
-        + " Repro: rt.blockOn(() -> Time.timeout(Duration.ZERO, () -> 1)); rt.metrics().timersActive() == -1."
-        + " (Select's sleep arm has the same register-false-then-cancel path.)")
     void zeroTimeoutLeavesTimersActiveUnchanged() {
         try (Runtime rt = real(RuntimeFlavor.CURRENT_THREAD)) {
             rt.blockOn(() -> Time.timeout(Duration.ZERO, () -> 1));

@@ -247,6 +247,11 @@ public final class RuntimeCore implements TaskOwner {
     }
 
     @Override
+    public boolean isAborting() {
+        return state >= ABORTING;
+    }
+
+    @Override
     public void reportCallbackError(Throwable error) {
         System.getLogger("io.weft").log(System.Logger.Level.ERROR, "task completion callback threw", error);
     }

@@ -172,7 +172,9 @@ public final class Carrier extends Thread {
     private Runnable stealWork() {
         final Carrier[] all = scheduler.carriers;
         final int n = all.length;
-        if (n > 1 && !searching) {
+        if (!searching) {
+            // A lone carrier searches too: as the last searcher it re-checks the queues before it
+            // parks, which is what keeps a remote spawn racing with its park from being lost.
             searching = scheduler.idle.transitionToSearching();
             if (!searching) {
                 return null;

@@ -194,7 +194,7 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
             T v = blocking ? ScopedValue.where(CURRENT, this).call(b::call) : b.call();
             complete(NORMAL, v, null);
         } catch (Throwable e) {
-            if (abortRequested) {
+            if (abortRequested || owner.isAborting()) {
                 complete(CANCELLED, null, e);
             } else if (complete(FAILED, null, e)) {
                 owner.taskFailed(this, e);

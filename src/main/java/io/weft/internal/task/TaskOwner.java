@@ -25,4 +25,12 @@ public interface TaskOwner {
      * @param error what it threw
      */
     void reportCallbackError(Throwable error);
+
+    /**
+     * {@return true once the runtime is aborting every task: a task that throws then ends cancelled,
+     * whatever it threw (a parent rethrowing its aborted child's JoinException is being cancelled too)}
+     */
+    default boolean isAborting() {
+        return false;
+    }
 }

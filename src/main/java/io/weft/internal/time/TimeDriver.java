@@ -93,7 +93,16 @@ public final class TimeDriver {
 
     /** {@return the driver's time as a wall-clock instant} */
     public Instant now() {
-        return startInstant.plusNanos(nanos());
+        return instant(nanos());
+    }
+
+    /**
+     * {@return the wall-clock instant of a driver time}
+     *
+     * @param driverNanos a time in the driver's nanoseconds
+     */
+    public Instant instant(long driverNanos) {
+        return startInstant.plusNanos(driverNanos);
     }
 
     /**

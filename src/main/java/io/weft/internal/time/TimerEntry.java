@@ -19,9 +19,10 @@ public abstract class TimerEntry {
         }
     }
 
-    static final int PENDING = 0;
-    static final int FIRED = 1;
-    static final int CANCELLED = 2;
+    static final int NEW = 0;
+    static final int PENDING = 1;
+    static final int FIRED = 2;
+    static final int CANCELLED = 3;
 
     /** Deadline in wheel ticks (milliseconds since the driver's epoch); set at registration. */
     long when;
