@@ -621,6 +621,8 @@ public final class BenchReport {
         parallelism 2 (`jdk-virtual`) and `Executors.newFixedThreadPool(2)` (`platform-pool`). The sync and
         time benchmarks pit a Weft primitive on a Weft runtime against the JDK's nearest equivalent on JDK
         virtual threads (`impl` = `weft`, `jdk`, …), so each ratio compares the whole stack a user would swap.
+        The memory check (a million sleeping tasks in a 2 GiB heap) is a plain `main` that `scripts/bench` runs
+        with a full run or any regex matching `MillionSleepers` (`time` does).
 
         Reproduce with `scripts/bench` (full: 3 forks, 5 × 1 s warm-up, 5 × 1 s measurement per column) or
         `scripts/bench --quick` (1 fork, 2 × 1 s, 3 × 1 s: indicative only). `scripts/bench --quick sync`
@@ -692,9 +694,14 @@ public final class BenchReport {
 
     /** A horizontal grouped bar chart, one group per benchmark, log-scaled ns per unit. */
     static String svg(Section s) {
-        final int width = 900;
-        final int left = 200;
         final int right = 150;
+        int longest = 0;
+        for (Row r : s.rows()) {
+            longest = Math.max(longest, r.tokioName().length());
+        }
+        // Row names are monospace at 12 px (about 7.3 px a character): widen the margin, not clip them.
+        final int left = Math.max(200, 24 + (int) Math.ceil(7.3 * longest));
+        final int width = left + 550 + right;
         final int top = 64;
         final int bar = 14;
         final int gap = 3;
