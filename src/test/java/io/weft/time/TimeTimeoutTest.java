@@ -340,6 +340,31 @@ class TimeTimeoutTest {
     }
 
     @Test
+    void nestedTimeoutsOnPausedTimeAreExact() {
+        // Regression test: the task woken by the inner deadline used to block on the timeout entry's monitor,
+        // and the idle-looking runtime auto-advanced to the outer deadline, which then elapsed too.
+        for (int run = 0; run < 50; run++) {
+            int r = run;
+            onPausedTime(() -> {
+                Instant start = Time.now();
+                String v = Time.timeout(Duration.ofSeconds(1), () -> {
+                    assertThatThrownBy(() -> Time.timeout(ms(100), () -> {
+                        Time.sleep(Duration.ofHours(1));
+                        return null;
+                    })).isInstanceOf(ElapsedException.class);
+                    assertThat(since(start)).as("run %d", r).isEqualTo(ms(100));
+                    Time.sleep(ms(50));
+                    return "outer ok";
+                });
+                assertThat(v).isEqualTo("outer ok");
+                assertThat(since(start)).as("run %d", r).isEqualTo(ms(150));
+                assertThat(timers()).isZero();
+                return null;
+            });
+        }
+    }
+
+    @Test
     void aTimedOutJoinLeavesTheJoinedTaskRunning() {
         onPausedTime(() -> {
             Instant start = Time.now();
