@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.Timeout;
  * never late (in the first poll that reaches it), in deadline order, FIFO among equal deadlines.
  * Rerun one with {@code -Dweft.test.seed=N}.
  */
-@Tag("contract")
 @Timeout(30)
 class TimerWheelTest {
 
