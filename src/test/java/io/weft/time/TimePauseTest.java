@@ -344,6 +344,91 @@ class TimePauseTest {
         }
     }
 
+    @Test
+    void subMillisecondAdvancesAreExactAndFireTimersOnlyWhenDue() {
+        // Tokio: test_time_advance_sub_ms, test_time_advance_3ms_and_change, advance_once_with_timer,
+        // advance_multi_with_timer, regression_3710_with_submillis_advance.
+        try (Runtime rt = paused(RuntimeFlavor.CURRENT_THREAD)) {
+            rt.blockOn(() -> {
+                Instant origin = Time.now(); // startPaused: the driver's time 0, on a timer tick
+                for (long micros : new long[] {51_592, 1, 3_141_592, 3_123_456}) {
+                    Instant before = Time.now();
+                    Time.advance(Duration.ofNanos(micros * 1000));
+                    assertThat(since(before)).isEqualTo(Duration.ofNanos(micros * 1000));
+                }
+                alignToTick(origin);
+
+                JoinHandle<Void> once = Task.spawn(() -> Time.sleep(ms(1)));
+                yieldUntilTimers(1); // stay runnable from here on: only advance moves the clock
+                Time.advance(Duration.ofNanos(250_000));
+                assertThat(once.isFinished()).isFalse();
+                Time.advance(Duration.ofNanos(1_500_000));
+                yieldUntil(once::isFinished, Duration.ofSeconds(10), "the 1 ms sleep after 1.75 ms");
+
+                alignToTick(origin);
+                JoinHandle<Void> multi = Task.spawn(() -> Time.sleep(ms(1)));
+                yieldUntilTimers(1);
+                for (int i = 0; i < 3; i++) {
+                    Time.advance(Duration.ofNanos(250_000));
+                    Task.yieldNow();
+                    assertThat(multi.isFinished()).as("after %d x 250 us", i + 1).isFalse();
+                }
+                Time.advance(Duration.ofNanos(250_000));
+                yieldUntil(multi::isFinished, Duration.ofSeconds(10), "the 1 ms sleep after 4 x 250 us");
+
+                Instant start = Time.now();
+                JoinHandle<Void> minute = Task.spawn(() -> Time.sleepUntil(start.plusSeconds(60)));
+                yieldUntilTimers(1);
+                Time.advance(Duration.ofNanos(51_592_000));
+                Task.yieldNow();
+                assertThat(minute.isFinished()).isFalse();
+                minute.abort();
+                return null;
+            });
+        }
+    }
+
+    /** Advances the paused clock to the next millisecond tick of the timer wheel (whose 0 is {@code origin}). */
+    private static void alignToTick(Instant origin) {
+        long off = since(origin).toNanos() % 1_000_000;
+        if (off != 0) {
+            Time.advance(Duration.ofNanos(1_000_000 - off));
+        }
+        assertThat(since(origin).toNanos() % 1_000_000).isZero();
+    }
+
+    @Test
+    void pausedTimeIsDeterministic() {
+        // Tokio: paused_time_is_deterministic.
+        assertThat(pausedStressRun()).isEqualTo(pausedStressRun());
+    }
+
+    private static List<Duration> pausedStressRun() {
+        try (Runtime rt = paused(RuntimeFlavor.CURRENT_THREAD)) {
+            return rt.blockOn(() -> {
+                java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
+                List<Duration> times = new java.util.ArrayList<>();
+                Instant start = Time.now();
+                for (int i = 0; i < 10_000; i++) {
+                    Time.sleep(Duration.ofNanos(rnd.nextLong(1_000_000_000L)));
+                    times.add(since(start));
+                }
+                return times;
+            });
+        }
+    }
+
+    @Test
+    void pauseFromASpawnedTask() {
+        // Tokio: pause_time_in_task.
+        try (Runtime rt = real(RuntimeFlavor.MULTI_THREAD)) {
+            rt.spawn(Time::pause).join();
+            Instant a = rt.blockOn(Time::now);
+            WeftTesting.sleep(ms(20));
+            assertThat(rt.blockOn(Time::now)).isEqualTo(a);
+        }
+    }
+
     // ---- auto-advance ----
 
     @Tag("contract")
