@@ -88,6 +88,7 @@ public final class RuntimeCore implements TaskOwner {
             config.onThreadStart(), config.onThreadStop());
         this.time = new TimeDriver("weft-timer-" + runtimeId + "-", config.startPaused(), this::quiescent,
             scheduler == null);
+        blocking.onTaskEnd(time::runtimeIdle);
         if (scheduler != null) {
             scheduler.onQuiescent = time::runtimeIdle;
             scheduler.start();

@@ -76,6 +76,7 @@ public final class Carrier extends Thread {
     private boolean searching;
     private int seed;
     private int budget;
+    private boolean injectFirst;
 
     /** Per-carrier cache owned by the runtime's task registry; touched only by this carrier's OS thread. */
     public Object registryCache;
@@ -143,7 +144,8 @@ public final class Carrier extends Thread {
     }
 
     private Runnable nextTask(int t) {
-        if (t % globalQueueInterval == 0) {
+        if (injectFirst || t % globalQueueInterval == 0) {
+            injectFirst = false;
             Runnable r = scheduler.pollInjectBatch(this);
             if (r != null) {
                 return r;
@@ -271,6 +273,15 @@ public final class Carrier extends Thread {
      * @param isYield true when submitted in the carrier's own context (a yield)
      */
     void scheduleLocal(Runnable r, boolean isYield) {
+        if (isYield && scheduler.hasInjected()) {
+            // Tokio defers a yielded task until after the driver is polled. Here, when work from
+            // outside is waiting (a timer's wake-ups, remote spawns), the yielder queues behind it in
+            // the inject queue and the next pick starts there, so that work runs before the yielder
+            // comes round again. With nothing injected a yield stays local and costs no atomics.
+            injectFirst = true;
+            scheduler.scheduleRemote(r);
+            return;
+        }
         if (isYield || !lifoEnabled) {
             pushBack(r);
         } else {

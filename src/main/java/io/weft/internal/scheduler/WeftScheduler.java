@@ -182,6 +182,10 @@ public final class WeftScheduler implements Executor {
         return idle.unparkedCount() == 0 && !hasPendingWork();
     }
 
+    boolean hasInjected() {
+        return !inject.isEmpty();
+    }
+
     boolean hasPendingWork() {
         if (!inject.isEmpty()) {
             return true;

@@ -39,6 +39,17 @@ public final class BlockingPool {
     /** Threads that left the pool and are running their stop hook; guarded by lock. */
     private int exiting;
     private boolean shutdown;
+    /** Run after each blocking task ends (the time driver's auto-advance listens), or null. */
+    private volatile Runnable onTaskEnd;
+
+    /**
+     * Sets a hook run after each blocking task ends.
+     *
+     * @param hook the hook, or null
+     */
+    public void onTaskEnd(Runnable hook) {
+        this.onTaskEnd = hook;
+    }
 
     /**
      * Creates a pool.
@@ -109,18 +120,33 @@ public final class BlockingPool {
                     break;
                 }
                 idle++;
+                Runnable hook = onTaskEnd;
+                if (hook != null) {
+                    // Now idle: tell the listener (paused time may auto-advance) outside the lock.
+                    lock.unlock();
+                    try {
+                        hook.run();
+                    } catch (Throwable t) {
+                        System.getLogger("io.weft").log(System.Logger.Level.ERROR, "blocking pool hook threw", t);
+                    } finally {
+                        lock.lock();
+                    }
+                }
                 long left = keepAliveNanos;
                 boolean woken = false;
-                while (left > 0 && !shutdown) {
-                    try {
-                        left = available.awaitNanos(left);
-                    } catch (InterruptedException e) {
-                        // a stray interrupt; keep waiting
-                    }
+                while (!shutdown) {
                     if (notified > 0) {
                         notified--;
                         woken = true;
                         break;
+                    }
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        left = available.awaitNanos(left);
+                    } catch (InterruptedException e) {
+                        // a stray interrupt; keep waiting
                     }
                 }
                 if (!woken) {

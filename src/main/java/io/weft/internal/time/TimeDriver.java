@@ -137,6 +137,7 @@ public final class TimeDriver {
                 clock = new Clock(true, nanos(), c.shift);
             }
         }
+        LockSupport.unpark(thread); // re-plan: a paused clock auto-advances instead of sleeping in real time
     }
 
     /** Unfreezes the clock; it continues from the frozen instant. */
@@ -162,7 +163,12 @@ public final class TimeDriver {
      * @throws IllegalStateException if the clock is not paused
      */
     public void advance(Duration d) {
-        long nanos = saturatedNanos(d);
+        long nanos;
+        try {
+            nanos = d.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = Long.MAX_VALUE / 4; // about 36 000 years: the clock moves by all of any sane duration
+        }
         synchronized (clockLock) {
             Clock c = clock;
             if (!c.paused) {
