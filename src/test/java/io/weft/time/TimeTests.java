@@ -62,6 +62,26 @@ final class TimeTests {
             "timersActive() == " + n + " (is " + h.metrics().timersActive() + ")");
     }
 
+    /**
+     * Inside a task: runs {@code body} while another task keeps yielding, so the runtime is never idle and
+     * paused time moves only by {@link Time#advance} (not by auto-advance, even while the caller waits in
+     * advance: see TimePauseTest.advanceAloneMovesTheClockWhileOtherTimersArePending).
+     */
+    static <T> T withoutAutoAdvance(java.util.concurrent.Callable<T> body) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        JoinHandle<Void> keeper = Task.spawn(() -> {
+            while (!done.get()) {
+                Task.yieldNow();
+            }
+        });
+        try {
+            return body.call();
+        } finally {
+            done.set(true);
+            keeper.join();
+        }
+    }
+
     /** Joins {@code h}, expecting it to end cancelled; {@return the JoinException} */
     static JoinException joinCancelled(JoinHandle<?> h) {
         try {
