@@ -164,13 +164,6 @@ class TimePauseTest {
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
-    @Disabled("BUG: Time.pause() on a runtime whose timer driver is already parked until a real deadline does not"
-        + " enable auto-advance: pause() replaces the clock record but neither wakes the driver nor sets its"
-        + " autoAdvanceHint, and TimeDriver.runtimeIdle() (called when the last carrier parks) only unparks the"
-        + " driver if that hint is set; so an idle runtime waits for the timer in real time. Repro: real-time"
-        + " runtime, a task sleeping 1 h, wait 50 ms (the driver parks for 1 h), Time.pause(), join the task: it"
-        + " wakes after an hour of real time instead of at once (Tokio's pause() auto-advances to it). Works"
-        + " only when the driver happens to loop after the pause")
     void pausingWithPendingTimersAutoAdvancesToThem(RuntimeFlavor flavor) throws Exception {
         try (Runtime rt = real(flavor)) {
             long t0 = System.nanoTime();
@@ -286,12 +279,6 @@ class TimePauseTest {
     }
 
     @Test
-    @Disabled("BUG: on a current-thread runtime Time.advance() returns before the tasks it woke have run, though its"
-        + " javadoc says it 'yields so the woken tasks run' (Tokio's advance yields, and its yield_now lets the"
-        + " woken tasks run first). The driver thread wakes them into the inject queue; advance's Thread.yield()"
-        + " puts the caller in the carrier's local queue, which the carrier polls before the inject queue, so the"
-        + " caller runs on at once. Repro: startPaused current-thread runtime, tasks sleeping 1 and 2 ms, advance(2 ms),"
-        + " then record 'advanced': the order is [advanced, t1, t2], not [t1, t2, advanced]")
     void advanceRunsTheWokenTasksBeforeItReturnsOnACurrentThreadRuntime() {
         try (Runtime rt = paused(RuntimeFlavor.CURRENT_THREAD)) {
             rt.blockOn(() -> {
@@ -344,10 +331,6 @@ class TimePauseTest {
     }
 
     @Test
-    @Disabled("BUG: Time.advance(d) silently moves the clock by at most the timer wheel's span (2^36 - 1 ms, about"
-        + " 795 days): TimeDriver.advance saturates d with saturatedNanos, the cap meant for timer deadlines."
-        + " advance(Duration.ofDays(1000)) moves Time.now() by 795d 9h..., not 1000 days (Tokio's advance adds the"
-        + " whole duration; two advance(500 days) calls do move 1000 days)")
     void advanceByMoreThanTheWheelSpanMovesTheClockByAllOfIt() {
         try (Runtime rt = paused(RuntimeFlavor.CURRENT_THREAD)) {
             rt.blockOn(() -> {
@@ -551,12 +534,6 @@ class TimePauseTest {
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
-    @Disabled("BUG: on Weft's scheduler, paused time stops auto-advancing for good when the last thing running is"
-        + " a blocking task: the driver asks 'idle?' only when the last carrier parks (WeftScheduler.onQuiescent),"
-        + " and then the blocking pool is busy, so it parks with no timeout (pollForIdle is false); when the"
-        + " blocking task ends nothing tells it, and every task sleeping on the runtime's clock sleeps forever."
-        + " Repro: startPaused runtime; spawnBlocking(Thread.sleep(200 ms)); spawn a task sleeping 10 ms (paused)"
-        + " and join that task: it never wakes. (The JDK-default-scheduler fallback polls, so it works there.)")
     void autoAdvanceResumesWhenTheLastBlockingTaskEnds(RuntimeFlavor flavor) throws Exception {
         try (Runtime rt = paused(flavor)) {
             CountDownLatch blockingStarted = new CountDownLatch(1);
