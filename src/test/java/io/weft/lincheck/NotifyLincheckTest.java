@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
  * changes nothing.
  */
 @Tag("lincheck")
-@Timeout(120)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 public class NotifyLincheckTest {
     private final Notify notify = new Notify();
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * holds what is thread-local and adds no synchronisation of its own.
  */
 @Tag("lincheck")
-@Timeout(120)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 public class SemaphoreLincheckTest {
     final Semaphore sem = new Semaphore(2);
     /** Permits held, per Lincheck thread id (each slot only ever touched by its own thread). */
@@ -79,11 +79,6 @@ public class SemaphoreLincheckTest {
     }
 
     @Test
-    void modelChecking() {
-        new ModelCheckingOptions().iterations(10).invocationsPerIteration(200).check(getClass());
-    }
-
-    @Test
     void stress() {
         new StressOptions().iterations(5).invocationsPerIteration(200).check(getClass());
     }
@@ -100,10 +95,11 @@ public class SemaphoreLincheckTest {
     /**
      * Lincheck first found this one failing: assign() handed permits to a waiter that had already given up,
      * leaving them briefly unaccounted (fixed in ed4f65e). Scenario: init {tryAcquireTwo} then
-     * T1 {acquireZeroTimeout: ElapsedException} || T2 {addPermit(); availablePermits(): 0}.
+     * T1 {acquireZeroTimeout: ElapsedException} || T2 {addPermit(); availablePermits(): 0}. Its
+     * operations include every operation of the plain scenario, which the stress run checks.
      */
     @Test
-    void timedOutAcquire() {
+    void modelCheckingWithTimedOutAcquire() {
         new ModelCheckingOptions().iterations(10).invocationsPerIteration(200).check(WithTimedOutAcquire.class);
     }
 
