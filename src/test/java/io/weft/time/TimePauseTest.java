@@ -281,7 +281,7 @@ class TimePauseTest {
     @Test
     void advanceRunsTheWokenTasksBeforeItReturnsOnACurrentThreadRuntime() {
         try (Runtime rt = paused(RuntimeFlavor.CURRENT_THREAD)) {
-            rt.blockOn(() -> {
+            rt.blockOn(() -> withoutAutoAdvance(() -> {
                 List<String> events = new CopyOnWriteArrayList<>();
                 for (int i = 1; i <= 3; i++) {
                     int id = i;
@@ -299,7 +299,7 @@ class TimePauseTest {
                 yieldUntil(() -> events.size() == 4, Duration.ofSeconds(10), "t3: " + events);
                 assertThat(events).containsExactly("t1", "t2", "advanced", "t3");
                 return null;
-            });
+            }));
         }
     }
 
