@@ -157,10 +157,10 @@ public final class Mpsc {
         /**
          * Sends between their rxClosed check and their push. After Receiver.close() the channel ends
          * only once this is zero and the queue is empty, so a send told SENT is always receivable
-         * (Tokio waits for its semaphore to be idle the same way). A striped counter: cheap for
-         * concurrent producers; summed only by a receiver that closed.
+         * (Tokio waits for its semaphore to be idle the same way). A single atomic, not a striped
+         * counter: a LongAdder's sum is not a snapshot, and could read zero while a send is in flight.
          */
-        final java.util.concurrent.atomic.LongAdder inFlight = new java.util.concurrent.atomic.LongAdder();
+        final AtomicInteger inFlight = new AtomicInteger();
         volatile boolean txClosed;
         volatile boolean rxClosed;
         volatile Waiter rxWaiter;
@@ -194,7 +194,7 @@ public final class Mpsc {
          * in flight and waits for its message, or this send sees rxClosed and is refused.
          */
         boolean pushUnlessClosed(T v) {
-            inFlight.increment();
+            inFlight.getAndIncrement();
             try {
                 if (rxClosed) {
                     if (capacity != null) {
@@ -205,7 +205,7 @@ public final class Mpsc {
                 push(v);
                 return true;
             } finally {
-                inFlight.decrement();
+                inFlight.getAndDecrement();
                 if (rxClosed) {
                     wakeReceiver(); // a closed receiver may be parked waiting for in-flight sends to settle
                 }
@@ -233,7 +233,7 @@ public final class Mpsc {
             // A send between its check and its push is a few instructions from done (it never parks
             // there): wait for it, so that its outcome (pushed, or refused) is settled before we report
             // the end. This keeps tryRecv linearizable with respect to close (checked with Lincheck).
-            while (inFlight.sum() != 0) {
+            while (inFlight.get() != 0) {
                 Thread.onSpinWait();
             }
             return true;

@@ -300,9 +300,8 @@ public final class Time {
         checkDuration(duration);
         Sleeps.runtimeDriver().advance(duration);
         if (Thread.currentThread().isVirtual()) {
-            Thread.yield();
+            Coop.yieldBehindInjected();
         }
-        Coop.proceed();
     }
 
     private static void checkDuration(Duration d) {

@@ -305,16 +305,6 @@ class TimePauseTest {
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
-    @Disabled("BUG: Time.advance(d) on a paused runtime with other timers pending often moves the clock far past d"
-        + " (here to 56m47.872s, the level-3 slot of a 1 h sleep, after 100 to 13,000 advances of 1 us, both"
-        + " flavours, on a loaded 2-core machine). advance parks its caller in TimeDriver.awaitPass until the driver's pass, so the runtime"
-        + " looks idle, and the driver's guard against auto-advancing then is check-then-act: it reads"
-        + " passRequested > passDone before calling runtimeIdle(), while advance moves the clock, then increments"
-        + " passRequested, then parks. A driver that read passRequested just before the increment and calls"
-        + " runtimeIdle() just after the park jumps the (already advanced) clock to the next timer. The driver"
-        + " often loops at such moments because awaitPass unparks it twice per call. (Tokio's advance keeps the"
-        + " caller runnable: yield_now.) Tests that advance with timers pending keep a yielding task running"
-        + " (TimeTests.withoutAutoAdvance) to stay clear of this")
     void advanceAloneMovesTheClockWhileOtherTimersArePending(RuntimeFlavor flavor) {
         try (Runtime rt = paused(flavor)) {
             rt.blockOn(() -> {

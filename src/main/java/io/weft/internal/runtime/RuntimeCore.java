@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -53,7 +52,6 @@ public final class RuntimeCore implements TaskOwner {
     private final TaskRegistry registry;
     private final BlockingPool blocking;
     private final TimeDriver time;
-    private final LongAdder spawned = new LongAdder();
     private final WaitStack terminated = new WaitStack();
     private final Object lifecycle = new Object();
     private final int runtimeId = RUNTIME_IDS.incrementAndGet();
@@ -202,7 +200,6 @@ public final class RuntimeCore implements TaskOwner {
             t.cancelUnstarted(new IllegalStateException("runtime is shut down; task not started"));
             return false;
         }
-        spawned.increment();
         return true;
     }
 
@@ -390,7 +387,7 @@ public final class RuntimeCore implements TaskOwner {
 
     /** {@return tasks spawned so far} */
     public long spawnedTasks() {
-        return spawned.sum();
+        return registry.added();
     }
 
     /** {@return a numeric id for this runtime, unique in the JVM} */

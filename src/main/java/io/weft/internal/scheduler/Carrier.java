@@ -77,6 +77,8 @@ public final class Carrier extends Thread {
     private int seed;
     private int budget;
     private boolean injectFirst;
+    /** Set by {@link Coop#yieldBehindInjected()} for the next yield only. */
+    boolean yieldBehindInject;
 
     /** Per-carrier cache owned by the runtime's task registry; touched only by this carrier's OS thread. */
     public Object registryCache;
@@ -273,11 +275,10 @@ public final class Carrier extends Thread {
      * @param isYield true when submitted in the carrier's own context (a yield)
      */
     void scheduleLocal(Runnable r, boolean isYield) {
-        if (isYield && scheduler.hasInjected()) {
-            // Tokio defers a yielded task until after the driver is polled. Here, when work from
-            // outside is waiting (a timer's wake-ups, remote spawns), the yielder queues behind it in
-            // the inject queue and the next pick starts there, so that work runs before the yielder
-            // comes round again. With nothing injected a yield stays local and costs no atomics.
+        if (isYield && yieldBehindInject) {
+            // Time.advance: queue behind the wake-ups it just caused (they sit in the inject queue),
+            // and pick from the inject queue next, so the woken tasks run before advance returns.
+            yieldBehindInject = false;
             injectFirst = true;
             scheduler.scheduleRemote(r);
             return;

@@ -16,6 +16,19 @@ public final class Coop {
     /** Weft calls a task may complete per carrier poll before it is made to yield (Tokio's 128). */
     public static final int BUDGET = 128;
 
+    /**
+     * Yields so that work waiting in the inject queue (wake-ups from outside the carriers) runs before
+     * the caller resumes; a plain yield elsewhere. Used by {@code Time.advance}, whose wake-ups come
+     * from the timer thread, so a test sees the woken tasks run before advance returns, as in Tokio.
+     */
+    public static void yieldBehindInjected() {
+        Thread t = Thread.currentThread();
+        if (t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier c && c.scheduler.hasInjected()) {
+            c.yieldBehindInject = true;
+        }
+        Thread.yield();
+    }
+
     /** Spends one unit of the current task's budget; yields when it runs out. */
     public static void proceed() {
         Thread t = Thread.currentThread();

@@ -163,6 +163,7 @@ public final class TimeDriver {
      * @throws IllegalStateException if the clock is not paused
      */
     public void advance(Duration d) {
+        long ticket;
         long nanos;
         try {
             nanos = d.toNanos();
@@ -175,13 +176,15 @@ public final class TimeDriver {
                 throw new IllegalStateException("time is not paused: call Time.pause() first");
             }
             clock = new Clock(true, c.frozen + nanos, c.shift);
+            // Requested under the same lock as the clock move: the driver re-checks requests under it
+            // before an auto-advance jump, so it never jumps past a clock an advance just set.
+            ticket = passRequested.incrementAndGet();
         }
-        awaitPass();
+        awaitPass(ticket);
     }
 
-    /** Asks the driver for a full pass and parks until it has made it. */
-    private void awaitPass() {
-        long ticket = passRequested.incrementAndGet();
+    /** Parks until the driver has made the pass numbered {@code ticket}. */
+    private void awaitPass(long ticket) {
         LockSupport.unpark(thread);
         while (passDone < ticket && !stopped) {
             passWaiters.offer(Thread.currentThread());
@@ -337,7 +340,8 @@ public final class TimeDriver {
                 if (next >= 0 && runtimeIdle.getAsBoolean()) {
                     synchronized (clockLock) {
                         Clock now = clock;
-                        if (now.paused && now.frozen < next * NANOS_PER_TICK) {
+                        if (now.paused && now.frozen < next * NANOS_PER_TICK
+                                && passRequested.get() <= passDone) { // an advance in flight: serve it first
                             clock = new Clock(true, next * NANOS_PER_TICK, now.shift);
                         }
                     }
