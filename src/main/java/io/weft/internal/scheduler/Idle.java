@@ -37,6 +37,8 @@ final class Idle {
     /** Indices of parked carriers, a stack; guarded by {@code this}. */
     private final int[] sleepers;
     private int sleeperCount; // guarded by this
+    /** Bumped whenever a parked carrier is woken; lets isQuiescent() see a wake-up it raced with. */
+    private volatile int wakeEpoch;
 
     Idle(Carrier[] carriers) {
         this.carriers = carriers;
@@ -104,6 +106,7 @@ final class Idle {
                 state.getAndAdd(ONE_UNPARKED_ONE_SEARCHING);
                 toWake = carriers[sleepers[--sleeperCount]];
                 toWake.sleeping = false;
+                wakeEpoch++;
             }
         }
         if (toWake != null) {
@@ -122,10 +125,15 @@ final class Idle {
                 state.getAndAdd(1 << UNPARK_SHIFT);
             }
             sleeperCount = 0;
+            wakeEpoch++;
         }
         for (Carrier c : toWake) {
             c.unparkCarrier();
         }
+    }
+
+    int wakeEpoch() {
+        return wakeEpoch;
     }
 
     int searchingCount() {

@@ -179,7 +179,13 @@ public final class WeftScheduler implements Executor {
 
     /** {@return true when every carrier is parked and no continuation is queued anywhere} */
     public boolean isQuiescent() {
-        return idle.unparkedCount() == 0 && !hasPendingWork();
+        // Not one atomic read: a carrier could wake and empty the queues between the two checks, so
+        // bracket them with the wake epoch (the paused clock must not jump while a task is runnable).
+        int epoch = idle.wakeEpoch();
+        if (idle.unparkedCount() != 0 || hasPendingWork()) {
+            return false;
+        }
+        return idle.wakeEpoch() == epoch && idle.unparkedCount() == 0;
     }
 
     boolean hasInjected() {
