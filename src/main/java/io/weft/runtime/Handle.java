@@ -2,7 +2,6 @@ package io.weft.runtime;
 
 import io.weft.internal.runtime.RuntimeCore;
 import io.weft.internal.task.Bridge;
-import io.weft.internal.task.TaskImpl;
 import io.weft.task.JoinHandle;
 import java.util.Objects;
 import java.util.Optional;
@@ -176,14 +175,6 @@ public final class Handle {
      */
     public boolean isShutdown() {
         return core.isShutdown();
-    }
-
-    RuntimeCore core() {
-        return core;
-    }
-
-    static TaskImpl<?> currentTask() {
-        return TaskImpl.current();
     }
 
     @Override

@@ -314,14 +314,19 @@ public final class RuntimeCore implements TaskOwner {
 
     private void abortAll() {
         List<TaskImpl<?>> left = registry.closeAndSnapshot();
+        cancelQueuedBlockingTasks();
+        for (TaskImpl<?> t : left) {
+            t.abort();
+        }
+    }
+
+    /** Stops the blocking pool taking work; blocking tasks still queued end as cancelled, never dropped. */
+    private void cancelQueuedBlockingTasks() {
         for (Runnable r : blocking.shutdown()) {
             if (r instanceof TaskImpl<?> t) {
                 registry.remove(t);
                 t.cancelUnstarted(new IllegalStateException("runtime shut down before this blocking task started"));
             }
-        }
-        for (TaskImpl<?> t : left) {
-            t.abort();
         }
     }
 
@@ -342,12 +347,7 @@ public final class RuntimeCore implements TaskOwner {
     }
 
     private void terminate() {
-        for (Runnable r : blocking.shutdown()) {
-            if (r instanceof TaskImpl<?> t) {
-                registry.remove(t);
-                t.cancelUnstarted(new IllegalStateException("runtime shut down before this blocking task started"));
-            }
-        }
+        cancelQueuedBlockingTasks();
         if (scheduler != null) {
             scheduler.stop();
             scheduler.awaitCarriers(UNWIND_GRACE_NANOS);

@@ -171,7 +171,8 @@ public final class Carrier extends Thread {
      * <p>While a carrier spins it counts as searching (or, alone, as unparked), so submitters do not
      * pay for a futex wake-up and the spinner picks their work up within a microsecond or so; a
      * parked carrier costs a system call on each side. Go's scheduler spins the same way; Tokio does
-     * one pass. The budget ({@code weft.spinRounds}) was chosen by measurement (docs/benchmarks.md).
+     * one pass. The budget ({@code weft.spinRounds}, default 32 rounds, tens of microseconds) is a
+     * first guess, not yet tuned by an ablation benchmark.
      */
     private Runnable stealWork() {
         final Carrier[] all = scheduler.carriers;
@@ -355,14 +356,6 @@ public final class Carrier extends Thread {
         budget = Coop.BUDGET;
         return true;
     }
-
-    /** {@return the next value of a per-carrier mixing sequence (single writer: this carrier's OS thread)} */
-    int nextSpread() {
-        int x = ++spread * 0x9E3779B9;
-        return (x ^ (x >>> 16)) + index;
-    }
-
-    private int spread;
 
     void unparkCarrier() {
         LockSupport.unpark(this);

@@ -136,10 +136,6 @@ final class Idle {
         return wakeEpoch;
     }
 
-    int searchingCount() {
-        return searching(state.get());
-    }
-
     int unparkedCount() {
         return unparked(state.get());
     }

@@ -306,29 +306,6 @@ public final class WeftScheduler implements Executor {
         return c != null && c.scheduler == this ? c : null;
     }
 
-    /**
-     * {@return a well-spread int that costs no shared write: a per-carrier counter on a Weft carrier,
-     * a thread-local random number elsewhere}
-     */
-    public static int spreadHint() {
-        Thread t = Thread.currentThread();
-        Carrier c = t instanceof Carrier cc ? cc
-            : t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier cc ? cc : null;
-        if (c != null) {
-            return c.nextSpread();
-        }
-        return java.util.concurrent.ThreadLocalRandom.current().nextInt();
-    }
-
-    /** {@return true when the calling thread is one of this scheduler's carriers or runs on one} */
-    public boolean isOnCarrier() {
-        Thread t = Thread.currentThread();
-        if (t instanceof Carrier c) {
-            return c.scheduler == this;
-        }
-        return t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier c && c.scheduler == this;
-    }
-
     // ---- metrics ----
 
     /** {@return the number of carriers} */

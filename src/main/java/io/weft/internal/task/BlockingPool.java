@@ -3,7 +3,6 @@ package io.weft.internal.task;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -263,9 +262,5 @@ public final class BlockingPool {
         } finally {
             lock.unlock();
         }
-    }
-
-    static long toNanos(java.time.Duration d) {
-        return TimeUnit.NANOSECONDS.convert(d);
     }
 }

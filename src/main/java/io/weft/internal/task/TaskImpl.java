@@ -209,10 +209,7 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
             }
             terminated = true;
             owner.taskEnded(this);
-            WaitStack e = ended;
-            if (e != null) {
-                e.release(owner::reportCallbackError);
-            }
+            releaseEnded();
         }
     }
 
@@ -223,11 +220,7 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
      */
     public void cancelUnstarted(Throwable cause) {
         complete(CANCELLED, null, cause);
-        terminated = true;
-        WaitStack e = ended;
-        if (e != null) {
-            e.release(owner::reportCallbackError);
-        }
+        markTerminated();
     }
 
     /**
@@ -237,7 +230,16 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
      */
     public void failUnstarted(Throwable cause) {
         complete(FAILED, null, cause);
+        markTerminated();
+    }
+
+    /** The body will never run: mark it ended and wake whoever waits for termination. */
+    private void markTerminated() {
         terminated = true;
+        releaseEnded();
+    }
+
+    private void releaseEnded() {
         WaitStack e = ended;
         if (e != null) {
             e.release(owner::reportCallbackError);
