@@ -50,6 +50,8 @@ public final class RuntimeCore implements TaskOwner {
     private final WeftScheduler scheduler;
     private final Thread.Builder.OfVirtual vtBuilder;
     private final TaskRegistry registry;
+    /** Weft's thread container for this runtime's virtual threads, or null (see VirtualThreads). */
+    private final Object threadContainer;
     private final BlockingPool blocking;
     private final TimeDriver time;
     private final WaitStack terminated = new WaitStack();
@@ -81,6 +83,8 @@ public final class RuntimeCore implements TaskOwner {
             this.vtBuilder = Thread.ofVirtual();
         }
         this.registry = new TaskRegistry(scheduler);
+        this.threadContainer = scheduler == null || Boolean.getBoolean("weft.rootThreadContainer") ? null
+            : VirtualThreads.newContainer("weft-runtime-" + runtimeId, registry::virtualThreads);
         this.blocking = new BlockingPool(config.maxBlockingThreads(),
             TimeUnit.NANOSECONDS.convert(config.keepAlive()), "weft-blocking-" + runtimeId + "-",
             config.onThreadStart(), config.onThreadStop());
@@ -162,7 +166,7 @@ public final class RuntimeCore implements TaskOwner {
                 vt.setName(name);
             }
             t.bindThread(vt);
-            vt.start();
+            VirtualThreads.start(vt, threadContainer);
         } catch (Throwable e) {
             registry.remove(t);
             t.failUnstarted(e);

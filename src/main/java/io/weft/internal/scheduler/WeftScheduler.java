@@ -128,7 +128,7 @@ public final class WeftScheduler implements Executor {
             drainInjectToLate();
             return;
         }
-        idle.notifyParked();
+        idle.notifyParkedAfterRmw();
     }
 
     /**
@@ -174,7 +174,7 @@ public final class WeftScheduler implements Executor {
             }
             inject.offer(r);
         }
-        idle.notifyParked();
+        idle.notifyParked(); // the loop may have offered nothing: keep the fence
     }
 
     /** {@return true when every carrier is parked and no continuation is queued anywhere} */

@@ -140,6 +140,11 @@ public final class TaskImpl<T> extends WaitStack implements Runnable, Thread.Unc
         return owner;
     }
 
+    /** {@return the thread running this task now, or null (not started, ended, or between pool tasks)} */
+    public Thread thread() {
+        return thread;
+    }
+
     /** {@return true for a blocking-pool task} */
     public boolean isBlocking() {
         return blocking;

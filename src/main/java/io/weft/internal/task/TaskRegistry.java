@@ -24,6 +24,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   Both are volatile, so a racing spawn is either seen by the scan or sees closed and backs out:
  *   never lost.
  * Invariant: a slot holds a task from add() to remove(); slot indices are unique among live tasks.
+ * External stripes: threads that are not carriers use one of a few stripes (a LocalFree each) picked
+ *   by thread id and held by a try-lock for the length of one add or remove; a busy stripe sends the
+ *   caller to the shared pool. The lock's acquire/release orders the stripe's plain fields and its
+ *   counters between the threads that take turns on it.
  * Carrier caches: a virtual thread uses its carrier's LocalFree only between two points where it
  *   cannot unmount (no park, no monitor wait), so it never sees that cache from another carrier.
  * </pre>
@@ -38,11 +42,13 @@ public final class TaskRegistry {
     private static final class LocalFree {
         private static final java.lang.invoke.VarHandle LIVE;
         private static final java.lang.invoke.VarHandle ADDED;
+        private static final java.lang.invoke.VarHandle LOCKED;
 
         static {
             try {
                 LIVE = java.lang.invoke.MethodHandles.lookup().findVarHandle(LocalFree.class, "live", long.class);
                 ADDED = java.lang.invoke.MethodHandles.lookup().findVarHandle(LocalFree.class, "added", long.class);
+                LOCKED = java.lang.invoke.MethodHandles.lookup().findVarHandle(LocalFree.class, "locked", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -56,6 +62,17 @@ public final class TaskRegistry {
 
         /** Adds made on this carrier; single writer. */
         private volatile long added;
+
+        /** For an external stripe only: 1 while a thread holds it. */
+        @SuppressWarnings("unused") private volatile int locked;
+
+        boolean tryLock() {
+            return LOCKED.compareAndSet(this, 0, 1);
+        }
+
+        void unlock() {
+            LOCKED.setRelease(this, 0);
+        }
 
         void addLive(long d) {
             LIVE.setRelease(this, (long) LIVE.getOpaque(this) + d);
@@ -95,6 +112,14 @@ public final class TaskRegistry {
     private final java.util.concurrent.atomic.AtomicLong sharedLive = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong sharedAdded = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.List<LocalFree> caches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /**
+     * Caches for threads that are not this runtime's carriers (a platform thread spawning into the
+     * runtime, blocking-pool threads), picked by thread id and held with a try-lock: a spawn from outside
+     * takes no shared lock and touches no line the carriers write. When its stripe is busy a thread
+     * uses the shared pool. Before these, a remote spawn took the shared lock every time, and the
+     * carriers spilling freed indices spun on it (a quarter of a remote-spawn profile).
+     */
+    private final LocalFree[] stripes;
     private volatile boolean closed;
 
     /**
@@ -120,6 +145,19 @@ public final class TaskRegistry {
         this.segMask = segSize - 1;
         this.batch = batch;
         this.pool = new int[Math.max(4, batch)];
+        this.stripes = new LocalFree[EXTERNAL_STRIPES];
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new LocalFree(this);
+            caches.add(stripes[i]);
+        }
+    }
+
+    private static final int EXTERNAL_STRIPES = 8; // a power of two
+
+    /** {@return the calling thread's external stripe, locked, or null if another thread holds it} */
+    private LocalFree lockStripe() {
+        LocalFree s = stripes[(int) Thread.currentThread().threadId() & (EXTERNAL_STRIPES - 1)];
+        return s.tryLock() ? s : null;
     }
 
     private LocalFree localFree() {
@@ -148,6 +186,22 @@ public final class TaskRegistry {
             return false;
         }
         LocalFree lf = localFree();
+        if (lf != null) {
+            return addWith(lf, t);
+        }
+        LocalFree stripe = lockStripe();
+        if (stripe == null) {
+            return addWith(null, t);
+        }
+        try {
+            return addWith(stripe, t);
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /** Adds with {@code lf} (a carrier's cache or a held stripe), or the shared pool when null. */
+    private boolean addWith(LocalFree lf, TaskImpl<?> t) {
         int idx = lf != null && lf.size > 0 ? lf.stack[--lf.size] : take(lf);
         AtomicReferenceArray<TaskImpl<?>> seg = segments[idx >>> segShift];
         t.slot = idx;
@@ -155,7 +209,7 @@ public final class TaskRegistry {
         if (closed) {
             if (seg.compareAndSet(idx & segMask, t, null)) {
                 t.slot = -1;
-                give(idx);
+                giveTo(lf, idx);
                 return false;
             }
             return true; // the closing scan already took it: it will be aborted like the others
@@ -185,15 +239,22 @@ public final class TaskRegistry {
             LocalFree lf = localFree();
             if (lf != null) {
                 lf.addLive(-1);
-            } else {
-                sharedLive.decrementAndGet();
+                giveTo(lf, idx);
+                return;
             }
-            giveTo(lf, idx);
+            LocalFree stripe = lockStripe();
+            if (stripe == null) {
+                sharedLive.decrementAndGet();
+                giveTo(null, idx);
+                return;
+            }
+            try {
+                stripe.addLive(-1);
+                giveTo(stripe, idx);
+            } finally {
+                stripe.unlock();
+            }
         }
-    }
-
-    private void give(int idx) {
-        giveTo(localFree(), idx);
     }
 
     private void giveTo(LocalFree lf, int idx) {
@@ -290,6 +351,15 @@ public final class TaskRegistry {
             n += lf.added;
         }
         return n;
+    }
+
+    /**
+     * {@return the virtual threads of the live tasks now} (for thread dumps: Weft's thread container
+     * lists them, since it records nothing per thread itself)
+     */
+    public java.util.stream.Stream<Thread> virtualThreads() {
+        return scan().stream().map(TaskImpl::thread)
+            .filter(t -> t != null && t.isVirtual() && t.isAlive());
     }
 
     /** {@return the live tasks now} */
