@@ -14,4 +14,6 @@ module io.weft {
     exports io.weft.sync;
     exports io.weft.task;
     exports io.weft.time;
+    exports io.weft.net;
+    exports io.weft.io;
 }

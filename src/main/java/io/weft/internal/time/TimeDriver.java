@@ -61,6 +61,8 @@ public final class TimeDriver {
     private final boolean pollForIdle;
 
     private volatile Clock clock;
+    /** The runtime's I/O driver, created on first use; the driver thread then waits in its select. */
+    private volatile io.weft.internal.reactor.Reactor reactor;
     private volatile long parkedUntil = 0;
     private volatile boolean stopped;
     private volatile boolean autoAdvanceHint;
@@ -81,6 +83,56 @@ public final class TimeDriver {
         this.clock = new Clock(startPaused, 0, 0);
         this.thread = Thread.ofPlatform().daemon().name(name + IDS.incrementAndGet()).unstarted(this::run);
         thread.start();
+    }
+
+    // ---- I/O ----
+
+    /**
+     * {@return this driver's reactor}, opened on first use: from then on the driver thread waits for
+     * timers in the reactor's select, with the wheel's next deadline as its timeout.
+     *
+     * @throws java.io.IOException if the driver has stopped (its runtime shut down)
+     */
+    public io.weft.internal.reactor.Reactor reactor() throws java.io.IOException {
+        io.weft.internal.reactor.Reactor r = reactor;
+        if (r != null) {
+            return r;
+        }
+        synchronized (clockLock) {
+            r = reactor;
+            if (r == null) {
+                if (stopped) {
+                    throw new java.nio.channels.ClosedChannelException();
+                }
+                r = new io.weft.internal.reactor.Reactor(thread.getName());
+                reactor = r;
+            }
+        }
+        LockSupport.unpark(thread); // leave LockSupport.park for the select
+        return r;
+    }
+
+    /** Wakes the driver thread wherever it waits. */
+    private void wakeDriver() {
+        io.weft.internal.reactor.Reactor r = reactor;
+        if (r != null) {
+            r.wakeup();
+        }
+        LockSupport.unpark(thread);
+    }
+
+    /** Driver thread: waits up to {@code nanos} (negative: no limit, 0: only look) for a wake-up, a timer or I/O. */
+    private void parkDriver(long nanos) {
+        io.weft.internal.reactor.Reactor r = reactor;
+        if (r != null) {
+            r.poll(nanos);
+        } else if (nanos == 0) {
+            return;
+        } else if (nanos < 0) {
+            LockSupport.park(this);
+        } else {
+            LockSupport.parkNanos(this, nanos);
+        }
     }
 
     // ---- clock ----
@@ -137,7 +189,7 @@ public final class TimeDriver {
                 clock = new Clock(true, nanos(), c.shift);
             }
         }
-        LockSupport.unpark(thread); // re-plan: a paused clock auto-advances instead of sleeping in real time
+        wakeDriver(); // re-plan: a paused clock auto-advances instead of sleeping in real time
     }
 
     /** Unfreezes the clock; it continues from the frozen instant. */
@@ -148,7 +200,7 @@ public final class TimeDriver {
                 clock = new Clock(false, 0, c.frozen - (System.nanoTime() - startNanos));
             }
         }
-        LockSupport.unpark(thread);
+        wakeDriver();
     }
 
     /** {@return true while the clock is paused} */
@@ -185,10 +237,10 @@ public final class TimeDriver {
 
     /** Parks until the driver has made the pass numbered {@code ticket}. */
     private void awaitPass(long ticket) {
-        LockSupport.unpark(thread);
+        wakeDriver();
         while (passDone < ticket && !stopped) {
             passWaiters.offer(Thread.currentThread());
-            LockSupport.unpark(thread);
+            wakeDriver();
             if (passDone < ticket) {
                 LockSupport.parkNanos(this, 1_000_000);
             }
@@ -217,7 +269,7 @@ public final class TimeDriver {
         active.incrementAndGet();
         registrations.offer(e);
         if (tick < parkedUntil) {
-            LockSupport.unpark(thread);
+            wakeDriver();
         }
         return true;
     }
@@ -235,7 +287,7 @@ public final class TimeDriver {
         active.decrementAndGet();
         cancellations.offer(e);
         if (pendingCancels.incrementAndGet() == CANCEL_WAKE_THRESHOLD) {
-            LockSupport.unpark(thread);
+            wakeDriver();
         }
         return true;
     }
@@ -248,14 +300,14 @@ public final class TimeDriver {
     /** The runtime has nothing to run: lets a paused clock auto-advance. Cheap when not paused. */
     public void runtimeIdle() {
         if (autoAdvanceHint) {
-            LockSupport.unpark(thread);
+            wakeDriver();
         }
     }
 
     /** Stops the driver thread. */
     public void stop() {
         stopped = true;
-        LockSupport.unpark(thread);
+        wakeDriver();
     }
 
     private static long ceilTick(long nanos) {
@@ -334,6 +386,7 @@ public final class TimeDriver {
             parkedUntil = next < 0 ? FOREVER : next;
             // Re-check after publishing parkedUntil: a registration that read the old value did not unpark us.
             if (!registrations.isEmpty() || passRequested.get() > passDone) {
+                parkDriver(0); // look at I/O without waiting: a busy wheel must not starve sockets
                 continue;
             }
             if (c.paused) {
@@ -348,18 +401,27 @@ public final class TimeDriver {
                     continue;
                 }
                 if (next >= 0 && pollForIdle) {
-                    LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(200));
+                    parkDriver(TimeUnit.MICROSECONDS.toNanos(200));
                 } else {
-                    LockSupport.park(this);
+                    parkDriver(-1);
                 }
             } else if (next < 0) {
-                LockSupport.park(this);
+                parkDriver(-1);
             } else {
                 long sleep = next * NANOS_PER_TICK - nanos();
                 if (sleep > 0) {
-                    LockSupport.parkNanos(this, sleep);
+                    parkDriver(sleep);
+                } else {
+                    parkDriver(0);
                 }
             }
+        }
+        io.weft.internal.reactor.Reactor r;
+        synchronized (clockLock) {
+            r = reactor;
+        }
+        if (r != null) {
+            r.close(); // here, on the thread that selects: waiters on its sockets wake with an exception
         }
     }
 }

@@ -1,0 +1,224 @@
+package io.weft.internal.reactor;
+
+import io.weft.internal.sync.Waits;
+import io.weft.internal.time.Sleeps;
+import io.weft.internal.time.TimeDriver;
+import io.weft.internal.time.TimerEntry;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The readiness of one registered channel, and the (at most one per direction) thread waiting for it.
+ * Tokio's {@code ScheduledIo}.
+ *
+ * <pre>
+ * Implementation overview
+ *
+ * Readiness word: bits 0..7 are SelectionKey operations the driver saw ready and nobody has consumed
+ *   yet, bit 8 is SHUTDOWN (the socket or the reactor closed), bits 9.. a sequence number the driver
+ *   bumps on every event. A task (1) reads the word, (2) tries its non-blocking operation, (3) if that
+ *   would block, clears the direction's bits with a CAS against the word it read: if the CAS fails, an
+ *   event came in between, so it retries the operation instead of waiting for an event that has
+ *   already happened (Tokio's tick check). Only then does it (4) publish itself as the direction's
+ *   waiter, (5) arm interest, (6) park until the bits come back.
+ *
+ * Directions: READ covers OP_READ and OP_ACCEPT, WRITE covers OP_WRITE and OP_CONNECT; each has one
+ *   waiter slot, and the socket types serialise waiters per direction with a lock, so one read and
+ *   one write can wait at once (split halves), never two reads.
+ *
+ * Memory ordering: a waiter writes its slot (volatile), then reads the word (volatile); the driver
+ *   CASes the word, then reads the slot. Of the two, at least one sees the other's write: no lost
+ *   wake-up. The driver removes ready operations from the key's interest before it publishes them,
+ *   so a waiter's later re-arm (which happens after it saw the publication) is never undone.
+ * </pre>
+ */
+public final class IoSource {
+    private static final VarHandle WORD;
+
+    static {
+        try {
+            WORD = MethodHandles.lookup().findVarHandle(IoSource.class, "word", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Operations that wake the read-side waiter. */
+    public static final int READ = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
+    /** Operations that wake the write-side waiter. */
+    public static final int WRITE = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
+    private static final int OPS_MASK = 0xff;
+    private static final int SHUTDOWN = 1 << 8;
+    private static final int SEQ_ONE = 1 << 9;
+
+    private final Reactor reactor;
+    SelectionKey key;
+    @SuppressWarnings("unused") private volatile int word;
+    private volatile Thread readWaiter;
+    private volatile Thread writeWaiter;
+
+    IoSource(Reactor reactor) {
+        this.reactor = reactor;
+    }
+
+    /** {@return the readiness word now: pass it to {@link #clear} after an operation would block} */
+    public int readiness() {
+        return word;
+    }
+
+    /**
+     * Clears {@code ops} if no event arrived since {@code observed} was read.
+     *
+     * @param observed the word read before the operation that would block
+     * @param ops the operations to clear
+     * @return true if cleared (wait now); false if new readiness arrived (retry the operation)
+     */
+    public boolean clear(int observed, int ops) {
+        if ((observed & SHUTDOWN) != 0) {
+            return true; // the wait reports it
+        }
+        return WORD.compareAndSet(this, observed, observed & ~ops);
+    }
+
+    /**
+     * Parks until one of {@code ops} is ready, the source shuts down, or the deadline passes.
+     *
+     * @param ops OP_READ, OP_ACCEPT, OP_WRITE or OP_CONNECT (one direction)
+     * @param deadline a {@link TimeDriver} deadline in driver nanoseconds, or 0 for none
+     * @param what names the operation for messages ("read", "accept", ...)
+     * @throws SocketTimeoutException at the deadline (nothing was lost; the socket stays usable)
+     * @throws SocketException if the socket was closed or its runtime shut down meanwhile
+     * @throws io.weft.task.CancelledException if the task was aborted (the socket stays open)
+     */
+    public void await(int ops, long deadline, String what) throws IOException {
+        boolean read = (ops & READ) != 0;
+        Thread me = Thread.currentThread();
+        Waits.checkCancelled(what);
+        if (read) {
+            readWaiter = me;
+        } else {
+            writeWaiter = me;
+        }
+        TimeDriver drv = null;
+        DeadlineEntry timer = null;
+        try {
+            if (ready(ops)) {
+                return;
+            }
+            try {
+                key.interestOpsOr(ops);
+            } catch (CancelledKeyException e) {
+                throw closedWhile(what);
+            }
+            reactor.wakeupIfSelecting();
+            if (deadline != 0) {
+                drv = Sleeps.driver();
+                timer = new DeadlineEntry(me);
+                if (!drv.register(timer, deadline)) {
+                    throw new SocketTimeoutException(what + " timed out");
+                }
+            }
+            while (!ready(ops)) {
+                LockSupport.park(this);
+                if (me.isInterrupted()) {
+                    throw Waits.cancelled(what);
+                }
+                if (timer != null && timer.fired && !ready(ops)) {
+                    timer = null;
+                    throw new SocketTimeoutException(what + " timed out");
+                }
+            }
+        } finally {
+            if (read) {
+                readWaiter = null;
+            } else {
+                writeWaiter = null;
+            }
+            if (timer != null) {
+                drv.cancel(timer);
+            }
+        }
+    }
+
+    /** {@return true if one of ops is ready} @throws SocketException if shut down */
+    private boolean ready(int ops) throws SocketException {
+        int w = word;
+        if ((w & SHUTDOWN) != 0) {
+            throw new SocketException(reactor.isClosed()
+                ? "the Weft runtime that owns this socket has shut down"
+                : "socket closed");
+        }
+        return (w & ops) != 0;
+    }
+
+    private SocketException closedWhile(String what) {
+        return new SocketException("socket closed while a " + what + " was waiting on it");
+    }
+
+    /** Driver thread: the key's ready operations are in. */
+    void onReady(SelectionKey k) {
+        int ready;
+        try {
+            ready = k.readyOps();
+            k.interestOpsAnd(~ready);
+        } catch (CancelledKeyException e) {
+            shutdown();
+            return;
+        }
+        int w;
+        do {
+            w = word;
+        } while (!WORD.compareAndSet(this, w, ((w & ~OPS_MASK) + SEQ_ONE) | (w & OPS_MASK) | ready));
+        if ((ready & READ) != 0) {
+            unpark(readWaiter);
+        }
+        if ((ready & WRITE) != 0) {
+            unpark(writeWaiter);
+        }
+    }
+
+    /** Marks the source shut down and wakes both waiters (the socket closed, or the reactor did). */
+    public void shutdown() {
+        int w;
+        do {
+            w = word;
+        } while (!WORD.compareAndSet(this, w, (w + SEQ_ONE) | SHUTDOWN));
+        unpark(readWaiter);
+        unpark(writeWaiter);
+    }
+
+    /** Cancels the registration and wakes waiters; call before closing the channel. */
+    public void close() {
+        shutdown();
+        key.cancel();
+        reactor.wakeupIfSelecting(); // the selector deregisters (and lets the JDK close) the channel at its next select
+    }
+
+    private static void unpark(Thread t) {
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** A timer that unparks the waiting thread at the deadline. */
+    private static final class DeadlineEntry extends TimerEntry {
+        private final Thread thread;
+        volatile boolean fired;
+
+        DeadlineEntry(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        protected void fire() {
+            fired = true;
+            LockSupport.unpark(thread);
+        }
+    }
+}
