@@ -19,6 +19,7 @@ public final class Demo {
         String[] rest = args.length == 0 || args[0].startsWith("-") ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (which) {
             case "tasks" -> TasksDemo.main(rest);
+            case "echo-bench" -> io.weft.examples.net.EchoBench.main(rest);
             case "help", "--help", "-h" -> usage();
             default -> {
                 System.err.println("unknown example: " + which);
@@ -32,6 +33,8 @@ public final class Demo {
         System.out.println("""
             usage: scripts/demo [example] [options]
               tasks [--tasks N] [--workers N]   spawn N tasks (default 1,000,000), park them all, wake them, report
+              echo-bench [--rounds N] [--conns 64,1024] [--seconds S]
+                                                TCP echo: Weft's reactor vs the JDK's poller vs Netty, same run
             """);
     }
 }

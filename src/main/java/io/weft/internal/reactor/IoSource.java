@@ -111,12 +111,10 @@ public final class IoSource {
             if (ready(ops)) {
                 return;
             }
-            try {
-                key.interestOpsOr(ops);
-            } catch (CancelledKeyException e) {
+            if (!key.isValid()) {
                 throw closedWhile(what);
             }
-            reactor.wakeupIfSelecting();
+            arm(ops);
             if (deadline != 0) {
                 drv = Sleeps.driver();
                 timer = new DeadlineEntry(me);
@@ -161,7 +159,40 @@ public final class IoSource {
         return new SocketException("socket closed while a " + what + " was waiting on it");
     }
 
-    /** Driver thread: the key's ready operations are in. */
+    /** Interest this source's waiters asked for and no poller has applied yet; see {@link Reactor#arm}. */
+    @SuppressWarnings("unused") private volatile int pendingInterest;
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            PENDING = MethodHandles.lookup().findVarHandle(IoSource.class, "pendingInterest", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private void arm(int ops) {
+        int prev = (int) PENDING.getAndBitwiseOr(this, ops);
+        if (prev == 0) {
+            reactor.arm(this); // queued once until a poller takes it
+        } else {
+            reactor.wakeupIfSelecting();
+        }
+    }
+
+    /** Poller thread: applies the interest waiters asked for. */
+    void applyInterest() {
+        int ops = (int) PENDING.getAndSet(this, 0);
+        if (ops != 0) {
+            try {
+                key.interestOpsOr(ops);
+            } catch (CancelledKeyException e) {
+                shutdown();
+            }
+        }
+    }
+
+    /** Poller thread: the key's ready operations are in. */
     void onReady(SelectionKey k) {
         int ready;
         try {

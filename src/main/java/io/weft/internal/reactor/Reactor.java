@@ -17,11 +17,21 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  * Implementation overview
  *
- * Who polls: the runtime's driver thread, which also owns the timer wheel (TimeDriver). It calls
- *   poll(timeout) where it used to park, with the wheel's next deadline as the select timeout, so one
- *   thread, not two, waits for both; timer registrations that need an earlier wake-up call
- *   selector.wakeup() instead of unparking it.
+ * Who polls: the carriers, while any is awake, and the runtime's driver thread (which also owns the
+ *   timer wheel) while every carrier is parked. A carrier polls without waiting (selectNow) when it
+ *   runs out of tasks and every eventInterval ticks; a task it wakes goes to that carrier's own queue,
+ *   with no hop through another thread (Tokio's driver-in-worker locality). When the last carrier
+ *   parks, the driver thread waits in select with the wheel's next deadline as its timeout, so one
+ *   thread, not two, waits for both; the first carrier to wake makes it leave select and hand
+ *   polling back. While carriers run but nobody has polled for a millisecond (they are all in long
+ *   tasks), the driver thread polls once itself. A try-lock (`polling`) keeps one poller at a time.
  *
+ * Locks: only pollers (platform threads) touch the selector's internal monitors. A task that waits
+ *   queues its interest on `armed` (a JCTools MPSC queue) and the next poller applies it before its
+ *   select. Letting tasks call interestOpsOr themselves deadlocked here: a carrier inside selectNow
+ *   blocked on the selector's update lock, while the tasks contending for it sat unmounted, and the
+ *   carrier that would have run them was the blocked one.
+
  * Readiness (see IoSource): the selector is level-triggered, so a channel's interest in a direction is
  *   armed only while a task waits for it. When select reports a key ready, the driver removes the
  *   ready operations from the key's interest (else every select would report it again until the task
@@ -29,9 +39,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   its non-blocking operation. A wait arms interest again only after the operation would block.
  *
  * Wake-up race (Netty's): an interest change made while the driver is blocked in select is applied
- *   only at the next select. A waiter queues its change (interestOpsOr, under the selector's update
- *   lock), then reads `selecting`; the driver writes `selecting` before select, which drains the
- *   update queue before it blocks. Either the waiter sees `selecting` and wakes the selector (at most
+ *   only at the next select. A waiter queues its change on `armed`, then reads `selecting`; the
+ *   driver writes `selecting`, then drains `armed`, then selects. Either the waiter sees `selecting` and wakes the selector (at most
  *   once per select: the flag is cleared by the CAS that decides to wake), or the driver's select
  *   starts after the change was queued and applies it. Wake-ups for timers are not gated: the time
  *   driver gates those itself, and a wakeup() before select makes that select return at once.
@@ -40,20 +49,38 @@ import java.util.concurrent.atomic.LongAdder;
  *   boolean changed by CAS.
  * </pre>
  */
-public final class Reactor implements AutoCloseable {
+public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.IoPoller {
     private static final VarHandle SELECTING;
+    private static final VarHandle POLLING;
 
     static {
         try {
             SELECTING = MethodHandles.lookup().findVarHandle(Reactor.class, "selecting", boolean.class);
+            POLLING = MethodHandles.lookup().findVarHandle(Reactor.class, "polling", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final Selector selector;
+    /** Sources whose waiters asked for interest; drained by whoever polls, before each select. */
+    private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> armed =
+        new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(256);
     private final String owner;
     @SuppressWarnings("unused") private volatile boolean selecting;
+    /** Held by whoever is inside a select: a Selector lets one thread select at a time. */
+    @SuppressWarnings("unused") private volatile boolean polling;
+    /** When a select last returned (System.nanoTime), opaque. */
+    @SuppressWarnings("unused") private long lastPoll;
+    private static final VarHandle LAST_POLL;
+
+    static {
+        try {
+            LAST_POLL = MethodHandles.lookup().findVarHandle(Reactor.class, "lastPoll", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private volatile boolean closed;
     private final LongAdder readyEvents = new LongAdder();
     private final LongAdder registrations = new LongAdder();
@@ -104,7 +131,8 @@ public final class Reactor implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code timeoutNanos} for readiness and dispatches what is ready. Driver thread only.
+     * Waits up to {@code timeoutNanos} for readiness and dispatches what is ready: the driver thread's
+     * wait while every carrier is parked.
      *
      * @param timeoutNanos how long: negative for no limit, 0 to only look
      */
@@ -112,13 +140,18 @@ public final class Reactor implements AutoCloseable {
         if (closed) {
             return;
         }
+        while (!POLLING.compareAndSet(this, false, true)) {
+            Thread.onSpinWait(); // a carrier's selectNow: microseconds
+        }
         try {
             if (timeoutNanos == 0) {
+                applyArmed();
                 selector.selectNow(this::dispatch);
                 return;
             }
             SELECTING.setVolatile(this, true);
             try {
+                applyArmed(); // after SELECTING: an arm that missed the flag is in the queue by now
                 if (timeoutNanos < 0) {
                     selector.select(this::dispatch);
                 } else {
@@ -132,13 +165,72 @@ public final class Reactor implements AutoCloseable {
             // closed under us by shutdown: nothing left to dispatch
         } catch (IOException e) {
             System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
         }
+    }
+
+    /**
+     * A carrier's poll: looks at the selector without waiting, unless another thread is in a select.
+     * Readiness it dispatches wakes tasks into the calling carrier's local queue.
+     *
+     * @return true if it dispatched events
+     */
+    @Override
+    public boolean pollNow() {
+        if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
+            return false;
+        }
+        try {
+            applyArmed();
+            return selector.selectNow(this::dispatch) > 0;
+        } catch (ClosedSelectorException e) {
+            return false;
+        } catch (IOException e) {
+            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
+            return false;
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
+        }
+    }
+
+    /**
+     * The driver thread's poll while carriers run: if nobody has looked at the selector for
+     * {@code staleNanos} (carriers stuck in long tasks), look now.
+     *
+     * @param staleNanos how old the last poll may be
+     */
+    public void pollIfStale(long staleNanos) {
+        if (System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
+            pollNow();
+        }
+    }
+
+    @Override
+    public void carrierWoke() {
+        wakeupIfSelecting();
     }
 
     private void dispatch(SelectionKey k) {
         if (k.attachment() instanceof IoSource src) {
             readyEvents.increment();
             src.onReady(k);
+        }
+    }
+
+    /** Queues {@code src}'s new interest for the next poller, waking a blocked select. */
+    void arm(IoSource src) {
+        armed.offer(src);
+        wakeupIfSelecting();
+    }
+
+    /** Poller: applies queued interest (the selector's own locks are only ever taken by pollers). */
+    private void applyArmed() {
+        IoSource s;
+        while ((s = armed.poll()) != null) {
+            s.applyInterest();
         }
     }
 

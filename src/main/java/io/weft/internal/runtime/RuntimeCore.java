@@ -92,6 +92,8 @@ public final class RuntimeCore implements TaskOwner {
             scheduler == null);
         blocking.onTaskEnd(time::runtimeIdle);
         if (scheduler != null) {
+            WeftScheduler sched = scheduler;
+            time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
             scheduler.onQuiescent = time::runtimeIdle;
             scheduler.start();
         }

@@ -142,7 +142,12 @@ public final class Carrier extends Thread {
     }
 
     private void maintenance() {
-        // Metrics are published as they change; the timer and I/O drivers will hook in here.
+        // Metrics are published as they change. I/O: look at the selector every eventInterval ticks, so
+        // a carrier busy with ready tasks still picks up readiness (Tokio's maintenance poll of the driver).
+        IoPoller io = scheduler.io;
+        if (io != null) {
+            io.pollNow();
+        }
     }
 
     private Runnable nextTask(int t) {
@@ -199,6 +204,13 @@ public final class Carrier extends Thread {
                 }
             }
             Runnable r = scheduler.pollInjectBatch(this);
+            if (r == null && (round & 7) == 0) {
+                // Out of tasks: poll the selector; what it wakes lands in this carrier's queue.
+                IoPoller io = scheduler.io;
+                if (io != null && io.pollNow()) {
+                    r = queue.poll();
+                }
+            }
             if (r != null || round >= SPIN_ROUNDS || scheduler.runState != WeftScheduler.RUNNING) {
                 return r;
             }
@@ -346,6 +358,10 @@ public final class Carrier extends Thread {
         PARKED.setOpaque(this, false);
         // notifyParked counted this carrier as searching when it woke it.
         searching = true;
+        IoPoller io = sched.io;
+        if (io != null) {
+            io.carrierWoke();
+        }
     }
 
     /** Spends one unit of the running task's budget; {@return true when it ran out (then it is refilled)} */

@@ -73,6 +73,8 @@ public final class WeftScheduler implements Executor {
     public volatile Object owner;
     /** Run by the last carrier to park (the time driver's auto-advance listens), or null. */
     public volatile Runnable onQuiescent;
+    /** The runtime's I/O driver once it has one (sockets opened), polled by the carriers. */
+    public volatile IoPoller io;
     @SuppressWarnings("unused") private volatile int injectLock;
 
     /**
@@ -175,6 +177,11 @@ public final class WeftScheduler implements Executor {
             inject.offer(r);
         }
         idle.notifyParked(); // the loop may have offered nothing: keep the fence
+    }
+
+    /** {@return true when every carrier is parked (a snapshot: one may wake right after)} */
+    public boolean allCarriersParked() {
+        return idle.unparkedCount() == 0;
     }
 
     /** {@return true when every carrier is parked and no continuation is queued anywhere} */

@@ -106,6 +106,10 @@ public final class TimeDriver {
                 }
                 r = new io.weft.internal.reactor.Reactor(thread.getName());
                 reactor = r;
+                java.util.function.Consumer<io.weft.internal.reactor.Reactor> hook = onReactor;
+                if (hook != null) {
+                    hook.accept(r);
+                }
             }
         }
         LockSupport.unpark(thread); // leave LockSupport.park for the select
@@ -121,10 +125,36 @@ public final class TimeDriver {
         LockSupport.unpark(thread);
     }
 
+    /**
+     * Tells the driver who polls I/O: while {@code carriersPoll} is true (some carrier is awake), the
+     * carriers do, and this thread only waits for timers (and looks at the selector itself if nobody
+     * has for {@link #STALE_IO_NANOS}); otherwise this thread waits in the selector.
+     *
+     * @param carriersPoll true while the runtime's carriers poll I/O themselves
+     * @param onReactor told when the reactor opens (the runtime hands it to its carriers)
+     */
+    public void ioPolling(BooleanSupplier carriersPoll, java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor) {
+        this.carriersPoll = carriersPoll;
+        this.onReactor = onReactor;
+    }
+
+    private volatile BooleanSupplier carriersPoll;
+    private volatile java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor;
+    /** How long readiness may wait for busy carriers before the driver thread polls it itself. */
+    private static final long STALE_IO_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     /** Driver thread: waits up to {@code nanos} (negative: no limit, 0: only look) for a wake-up, a timer or I/O. */
     private void parkDriver(long nanos) {
         io.weft.internal.reactor.Reactor r = reactor;
-        if (r != null) {
+        BooleanSupplier cp = carriersPoll;
+        if (r != null && cp != null && cp.getAsBoolean()) {
+            // Carriers are awake and poll the selector: wait for timers, and check on I/O now and then.
+            r.pollIfStale(STALE_IO_NANOS);
+            long wait = nanos < 0 ? STALE_IO_NANOS : Math.min(nanos, STALE_IO_NANOS);
+            if (wait > 0) {
+                LockSupport.parkNanos(this, wait);
+            }
+        } else if (r != null) {
             r.poll(nanos);
         } else if (nanos == 0) {
             return;
@@ -301,6 +331,8 @@ public final class TimeDriver {
     public void runtimeIdle() {
         if (autoAdvanceHint) {
             wakeDriver();
+        } else if (reactor != null && carriersPoll != null) {
+            LockSupport.unpark(thread); // every carrier parked: this thread takes over the selector
         }
     }
 

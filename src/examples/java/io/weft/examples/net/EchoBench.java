@@ -1,0 +1,153 @@
+package io.weft.examples.net;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code scripts/demo echo-bench}: the echo benchmark. Starts each echo server of {@link EchoServers}
+ * in a JVM of its own (two workers each), drives it with {@link EchoLoad} from this JVM, and prints
+ * round trips per second and round-trip percentiles, Weft vs the JDK's own poller vs Netty, same run.
+ *
+ * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
+ * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
+ * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty}. Writes the table to
+ * {@code target/echo-bench.md} too.
+ */
+public final class EchoBench {
+    private EchoBench() {}
+
+    /**
+     * Entry point.
+     *
+     * @param args options
+     * @throws Exception on failure
+     */
+    public static void main(String[] args) throws Exception {
+        int rounds = 3;
+        int[] conns = {64, 1024};
+        int seconds = 5;
+        int size = 64;
+        int clientThreads = 2;
+        List<String> servers = List.of("weft", "jdk", "netty");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--conns" -> conns = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--size" -> size = Integer.parseInt(args[++i]);
+                case "--client-threads" -> clientThreads = Integer.parseInt(args[++i]);
+                case "--servers" -> servers = List.of(args[++i].split(","));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                    + " (--rounds, --conns, --seconds, --size, --client-threads, --servers)");
+            }
+        }
+        System.out.printf("echo benchmark: %s, %s connections, %d-byte messages, %d round(s) of 2 s warm-up + %d s,"
+            + " %d client threads, %d cores%n", servers, Arrays.toString(conns), size, rounds, seconds,
+            clientThreads, java.lang.Runtime.getRuntime().availableProcessors());
+        Map<String, List<EchoLoad.Result>> results = new LinkedHashMap<>();
+        for (int c : conns) {
+            for (String s : servers) {
+                results.put(key(s, c), new ArrayList<>());
+            }
+        }
+        for (int r = 1; r <= rounds; r++) {
+            for (int c : conns) {
+                for (String s : servers) {
+                    EchoLoad.Result res = runOne(s, c, size, clientThreads, seconds);
+                    results.get(key(s, c)).add(res);
+                    System.out.printf(Locale.ROOT, "round %d  %-6s %5d conns  %,10.0f round trips/s  p50 %7.1f us"
+                        + "  p99 %8.1f us  p99.9 %8.1f us%s%n", r, s, c, res.perSecond(), res.p50Nanos() / 1e3,
+                        res.p99Nanos() / 1e3, res.p999Nanos() / 1e3, res.errors() > 0 ? "  errors " + res.errors() : "");
+                }
+            }
+        }
+        String table = table(results, conns, servers, rounds);
+        System.out.println();
+        System.out.println(table);
+        Path out = Path.of("target", "echo-bench.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, table);
+        System.out.println("(also written to " + out + ")");
+    }
+
+    private static String key(String server, int conns) {
+        return server + "/" + conns;
+    }
+
+    static String table(Map<String, List<EchoLoad.Result>> results, int[] conns, List<String> servers, int rounds) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| connections | server | round trips/s (median) | p50 µs | p99 µs | p99.9 µs | vs JDK poller | vs Netty |\n");
+        sb.append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        for (int c : conns) {
+            double jdk = median(results.get(key("jdk", c)), EchoLoad.Result::perSecond);
+            double netty = median(results.get(key("netty", c)), EchoLoad.Result::perSecond);
+            for (String s : servers) {
+                List<EchoLoad.Result> rs = results.get(key(s, c));
+                double tput = median(rs, EchoLoad.Result::perSecond);
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.0f | %.0f | %.0f | %s | %s |%n", c, s, tput,
+                    median(rs, r -> r.p50Nanos() / 1e3), median(rs, r -> r.p99Nanos() / 1e3),
+                    median(rs, r -> r.p999Nanos() / 1e3), ratio(tput, jdk), ratio(tput, netty)));
+            }
+        }
+        sb.append(String.format(Locale.ROOT, "%nMedians over %d round(s); ratios are throughput, above 1 = faster.%n", rounds));
+        return sb.toString();
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "–" : String.format(Locale.ROOT, "%.2f", a / b);
+    }
+
+    private static double median(List<EchoLoad.Result> rs, java.util.function.ToDoubleFunction<EchoLoad.Result> f) {
+        if (rs == null || rs.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, int seconds) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
+            "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+            "-Djdk.virtualThreadScheduler.parallelism=" + EchoServers.WORKERS,
+            "-Djdk.virtualThreadScheduler.maxPoolSize=" + EchoServers.WORKERS,
+            "-cp", System.getProperty("java.class.path"), EchoServers.class.getName(), server, "0"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            int port = -1;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("listening on ")) {
+                    port = Integer.parseInt(line.substring("listening on ".length()).trim());
+                    break;
+                }
+                System.err.println("[" + server + "] " + line);
+            }
+            if (port < 0) {
+                throw new IOException(server + " server did not start (exit " + p.waitFor() + ")");
+            }
+            Thread.ofPlatform().daemon().start(() -> out.lines().forEach(l -> System.err.println("[" + server + "] " + l)));
+            var load = new EchoLoad(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), conns, size, clientThreads);
+            return load.run(2_000, seconds * 1_000L);
+        } finally {
+            p.destroy();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+}

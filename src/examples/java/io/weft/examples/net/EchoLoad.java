@@ -1,0 +1,208 @@
+package io.weft.examples.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A closed-loop echo load generator in plain Java NIO, the same for every server: each connection
+ * sends a message, waits for all of it to come back, records the round trip, and sends the next.
+ * A few platform threads, each with a selector over its share of the connections, so the client
+ * costs the same whatever the server is.
+ */
+public final class EchoLoad {
+    /** What one run measured. */
+    public record Result(long roundTrips, double seconds, long p50Nanos, long p99Nanos, long p999Nanos, long errors) {
+        /** {@return round trips per second} */
+        public double perSecond() {
+            return roundTrips / seconds;
+        }
+    }
+
+    private final InetSocketAddress server;
+    private final int connections;
+    private final int messageSize;
+    private final int threads;
+
+    /**
+     * Configures a load.
+     *
+     * @param server where
+     * @param connections how many connections
+     * @param messageSize bytes per message
+     * @param threads client threads
+     */
+    public EchoLoad(InetSocketAddress server, int connections, int messageSize, int threads) {
+        this.server = server;
+        this.connections = connections;
+        this.messageSize = messageSize;
+        this.threads = Math.min(threads, connections);
+    }
+
+    private static final class Conn {
+        final SocketChannel ch;
+        final ByteBuffer out;
+        final ByteBuffer in;
+        long sentAt;
+
+        Conn(SocketChannel ch, int size) {
+            this.ch = ch;
+            this.out = ByteBuffer.allocateDirect(size);
+            this.in = ByteBuffer.allocateDirect(size);
+            for (int i = 0; i < size; i++) {
+                out.put((byte) i);
+            }
+            out.flip();
+        }
+    }
+
+    private final class Worker implements Runnable {
+        final List<Conn> conns = new ArrayList<>();
+        final Selector selector;
+        final AtomicBoolean stop;
+        volatile boolean recording;
+        long[] rtts = new long[1 << 16];
+        int count;
+        long errors;
+
+        Worker(AtomicBoolean stop) throws IOException {
+            this.stop = stop;
+            this.selector = Selector.open();
+        }
+
+        void record(long nanos) {
+            if (count == rtts.length) {
+                rtts = Arrays.copyOf(rtts, rtts.length * 2);
+            }
+            rtts[count++] = nanos;
+        }
+
+        void send(Conn c) throws IOException {
+            c.out.rewind();
+            c.in.clear();
+            c.sentAt = System.nanoTime();
+            c.ch.write(c.out);
+            SelectionKey k = c.ch.keyFor(selector);
+            k.interestOps(c.out.hasRemaining() ? SelectionKey.OP_WRITE | SelectionKey.OP_READ : SelectionKey.OP_READ);
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (Conn c : conns) {
+                    c.ch.register(selector, 0, c);
+                    send(c);
+                }
+                while (!stop.get()) {
+                    selector.select(k -> {
+                        Conn c = (Conn) k.attachment();
+                        try {
+                            if (k.isWritable() && c.out.hasRemaining()) {
+                                c.ch.write(c.out);
+                                if (!c.out.hasRemaining()) {
+                                    k.interestOps(SelectionKey.OP_READ);
+                                }
+                            }
+                            if (k.isReadable()) {
+                                int n = c.ch.read(c.in);
+                                if (n < 0) {
+                                    throw new IOException("server closed the connection");
+                                }
+                                if (!c.in.hasRemaining()) {
+                                    if (recording) {
+                                        record(System.nanoTime() - c.sentAt);
+                                    }
+                                    send(c);
+                                }
+                            }
+                        } catch (IOException e) {
+                            errors++;
+                            k.cancel();
+                        }
+                    }, 100);
+                }
+            } catch (IOException e) {
+                errors++;
+            } finally {
+                for (Conn c : conns) {
+                    try {
+                        c.ch.close();
+                    } catch (IOException ignored) {
+                        // closing anyway
+                    }
+                }
+                try {
+                    selector.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    /**
+     * Connects, warms up, measures.
+     *
+     * @param warmupMillis warm-up
+     * @param measureMillis measurement
+     * @return the figures
+     * @throws Exception if connecting fails
+     */
+    public Result run(long warmupMillis, long measureMillis) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Worker> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            workers.add(new Worker(stop));
+        }
+        for (int i = 0; i < connections; i++) {
+            SocketChannel ch = SocketChannel.open(server);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.configureBlocking(false);
+            workers.get(i % threads).conns.add(new Conn(ch, messageSize));
+        }
+        List<Thread> running = new ArrayList<>();
+        for (Worker w : workers) {
+            running.add(Thread.ofPlatform().name("echo-load").start(w));
+        }
+        Thread.sleep(warmupMillis);
+        long t0 = System.nanoTime();
+        for (Worker w : workers) {
+            w.recording = true;
+        }
+        Thread.sleep(measureMillis);
+        for (Worker w : workers) {
+            w.recording = false;
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        stop.set(true);
+        for (Thread t : running) {
+            t.join();
+        }
+        int total = workers.stream().mapToInt(w -> w.count).sum();
+        long[] all = new long[total];
+        int at = 0;
+        long errors = 0;
+        for (Worker w : workers) {
+            System.arraycopy(w.rtts, 0, all, at, w.count);
+            at += w.count;
+            errors += w.errors;
+        }
+        Arrays.sort(all);
+        return new Result(total, seconds, pct(all, 0.50), pct(all, 0.99), pct(all, 0.999), errors);
+    }
+
+    static long pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+}

@@ -1,0 +1,148 @@
+package io.weft.examples.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.weft.net.TcpListener;
+import io.weft.net.TcpStream;
+import io.weft.runtime.Runtime;
+import io.weft.task.Task;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+
+/**
+ * The three echo servers the echo benchmark compares, each with two worker threads:
+ * <ul>
+ *   <li>{@code weft}: a task per connection on Weft's runtime, parked on Weft's reactor;</li>
+ *   <li>{@code jdk}: a virtual thread per connection on the JDK default scheduler with blocking
+ *       {@code java.net} sockets, parked by the JDK's own poller;</li>
+ *   <li>{@code netty}: Netty 4.2, NIO transport, two event loops.</li>
+ * </ul>
+ * Run as {@code EchoServers <impl> <port>}; it prints {@code listening on <port>} when ready.
+ */
+public final class EchoServers {
+    private EchoServers() {}
+
+    static final int WORKERS = 2;
+
+    /**
+     * Starts one server and blocks.
+     *
+     * @param args impl, port (0 for any)
+     * @throws Exception if it cannot start
+     */
+    public static void main(String[] args) throws Exception {
+        String impl = args[0];
+        int port = Integer.parseInt(args[1]);
+        InetSocketAddress addr = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        switch (impl) {
+            case "weft" -> weft(addr);
+            case "jdk" -> jdk(addr);
+            case "netty" -> netty(addr);
+            default -> throw new IllegalArgumentException("unknown server " + impl + " (weft, jdk, netty)");
+        }
+    }
+
+    static void ready(int port) {
+        System.out.println("listening on " + port);
+        System.out.flush();
+    }
+
+    static void weft(InetSocketAddress addr) {
+        try (Runtime rt = Runtime.builder().workerThreads(WORKERS).build()) {
+            rt.blockOn(() -> {
+                try (TcpListener listener = TcpListener.bind(addr, 4096)) {
+                    ready(((InetSocketAddress) listener.localAddress()).getPort());
+                    while (true) {
+                        TcpStream s = listener.accept();
+                        s.noDelay(true);
+                        Task.spawn(() -> {
+                            try (s) {
+                                ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
+                                while (s.read(buf.clear()) >= 0) {
+                                    s.writeAll(buf.flip());
+                                }
+                            } catch (IOException e) {
+                                // a client went away: the others go on
+                            }
+                            return null;
+                        });
+                    }
+                }
+            });
+        }
+    }
+
+    static void jdk(InetSocketAddress addr) throws IOException {
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(addr, 4096);
+            ready(server.getLocalPort());
+            while (true) {
+                Socket s = server.accept();
+                s.setTcpNoDelay(true);
+                Thread.ofVirtual().start(() -> {
+                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                        byte[] buf = new byte[16 * 1024];
+                        int n;
+                        while ((n = in.read(buf)) >= 0) {
+                            out.write(buf, 0, n);
+                        }
+                    } catch (IOException e) {
+                        // a client went away
+                    }
+                });
+            }
+        }
+    }
+
+    static void netty(InetSocketAddress addr) throws InterruptedException {
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(WORKERS, NioIoHandler.newFactory());
+        try {
+            var ch = new ServerBootstrap().group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel c) {
+                        c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ctx.write(msg);
+                            }
+
+                            @Override
+                            public void channelReadComplete(ChannelHandlerContext ctx) {
+                                ctx.flush();
+                            }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                ctx.close();
+                            }
+                        });
+                    }
+                })
+                .bind(addr).sync().channel();
+            ready(((InetSocketAddress) ch.localAddress()).getPort());
+            ch.closeFuture().sync();
+        } finally {
+            boss.shutdownGracefully();
+            workers.shutdownGracefully();
+        }
+    }
+}
