@@ -62,8 +62,9 @@ public final class Framed<T> implements Closeable {
      * bound, reported as FrameTooLongException). Appending only behind the unconsumed bytes keeps
      * offsets relative to the position valid between decode calls (LinesCodec relies on it). When
      * everything is consumed the buffer rewinds for free, and one grown past SHRINK_ABOVE is given
-     * back. A read that throws (an abort) leaves the buffer consistent: the finally block restores
-     * read mode over whatever arrived.
+     * back. The channel reads into fillView, a second view of the same array, so readBuf itself is
+     * never out of read mode: a read that throws (an abort) leaves it consistent, and readBuffered()
+     * is meaningful while a reader is parked.
      *
      * End of stream: eof is set when the channel returns -1; from then on decodeEof is called instead
      * of decode until it returns null, and finished makes readFrame return null for good. An
@@ -90,6 +91,8 @@ public final class Framed<T> implements Closeable {
 
     /** Bytes read, not yet consumed: [position, limit). Guarded by readLock. */
     private ByteBuffer readBuf = ByteBuffer.allocate(READ_CHUNK).limit(0);
+    /** A view of readBuf's array that reads fill. Guarded by readLock. */
+    private ByteBuffer fillView = readBuf.duplicate();
     /** The channel returned -1. Guarded by readLock. */
     private boolean eof;
     /** decodeEof returned null (or found an incomplete frame): no more frames. Guarded by readLock. */
@@ -379,29 +382,36 @@ public final class Framed<T> implements Closeable {
         ByteBuffer b = readBuf;
         if (!b.hasRemaining()) {
             if (b.capacity() > SHRINK_ABOVE) {
-                b = readBuf = ByteBuffer.allocate(READ_CHUNK);
+                b = setReadBuf(ByteBuffer.allocate(READ_CHUNK));
             }
             b.clear().limit(0);
         } else if (b.limit() == b.capacity()) {
             if (b.position() > 0) {
                 b.compact().flip();
             } else {
-                b = readBuf = grow(b);
+                b = setReadBuf(grow(b));
             }
         }
-        final int start = b.position();
-        b.position(b.limit()).limit(b.capacity());
+        // The read goes through a second view of the same bytes, so readBuf stays in read mode (and
+        // readBuffered() stays meaningful) while the task is parked in the read.
+        final ByteBuffer view = fillView.limit(b.capacity()).position(b.limit());
         int n;
         try {
-            n = channel.read(b);
+            n = channel.read(view);
         } finally {
-            b.limit(b.position()).position(start); // read mode over whatever arrived, even on an abort
+            b.limit(view.position()); // whatever arrived, even if the read then threw
         }
         if (n < 0) {
             eof = true;
         } else if (n == 0) {
             Io.backOff();
         }
+    }
+
+    private ByteBuffer setReadBuf(ByteBuffer b) {
+        readBuf = b;
+        fillView = b.duplicate();
+        return b;
     }
 
     /** A bigger buffer with the same unconsumed bytes; {@code b} is full of them. */
@@ -421,7 +431,7 @@ public final class Framed<T> implements Closeable {
     /** No more frames: drop what is left. Holds readLock. */
     private void finish() {
         finished = true;
-        readBuf = ByteBuffer.allocate(0);
+        setReadBuf(ByteBuffer.allocate(0));
     }
 
     // ---------------------------------------------------------------- write side

@@ -48,8 +48,8 @@ public final class LinesCodec implements Codec<String> {
      * (Tokio's next_index). Framed only ever appends behind the unconsumed bytes, so the offset stays
      * valid until decode consumes something, which resets it.
      *
-     * When the window is full and holds no newline, the line is too long: everything buffered is
-     * consumed, discarding is set, and FrameTooLongException thrown. While discarding, decode consumes
+     * When the window is full and holds no newline, the line is too long: the window is consumed,
+     * discarding is set, and FrameTooLongException thrown. While discarding, decode consumes
      * everything up to and including the next newline, then decodes normally again.
      *
      * Only decode touches the state fields; encode is stateless, so one task may read while another
@@ -140,7 +140,7 @@ public final class LinesCodec implements Codec<String> {
                 return utf8(src, pos, end - pos);
             }
             if ((long) windowEnd - pos == (long) maxLength + 2) {
-                src.position(lim);
+                src.position(windowEnd); // bytes after the window may hold the newline: discarding looks there
                 nextIndex = 0;
                 discarding = true;
                 throw tooLong();

@@ -206,6 +206,7 @@ class IoCopyBidirectionalTest {
             rt.blockOn(() -> {
                 Setup s = Setup.create(4096);
                 s.a.in.maxReadChunk = 7;
+                var copy = s.start();
                 // Each client writes and reads at once (writing everything first would deadlock on full pipes).
                 var w1 = Task.spawn(() -> {
                     s.client1.writeAll(up);
