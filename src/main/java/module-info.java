@@ -11,9 +11,9 @@ module io.weft {
 
     exports io.weft;
     exports io.weft.runtime;
+    exports io.weft.io;
     exports io.weft.sync;
     exports io.weft.task;
     exports io.weft.time;
     exports io.weft.net;
-    exports io.weft.io;
 }
