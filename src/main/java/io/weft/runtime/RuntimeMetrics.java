@@ -227,14 +227,29 @@ public final class RuntimeMetrics {
     }
 
     /**
-     * {@return readiness events handled by the I/O driver (0 until the reactor is in use)}
+     * {@return readiness events handled by the I/O driver (0 until the runtime opens a socket)}
+     * [Tokio: {@code io_driver_ready_count}]
      *
      * {@snippet :
      * long io = rt.metrics().ioDriverReadyCount();
      * }
      */
     public long ioDriverReadyCount() {
-        return 0;
+        var r = core.timeDriver().reactorIfOpen();
+        return r == null ? 0 : r.readyCount();
+    }
+
+    /**
+     * {@return channels registered with the I/O driver so far (0 until the runtime opens a socket)}
+     * [Tokio: {@code io_driver_fd_registered_count}]
+     *
+     * {@snippet :
+     * long sockets = rt.metrics().ioDriverFdRegisteredCount();
+     * }
+     */
+    public long ioDriverFdRegisteredCount() {
+        var r = core.timeDriver().reactorIfOpen();
+        return r == null ? 0 : r.registeredCount();
     }
 
     /**

@@ -116,6 +116,11 @@ public final class TimeDriver {
         return r;
     }
 
+    /** {@return the reactor if sockets have been opened on this driver, else null} */
+    public io.weft.internal.reactor.Reactor reactorIfOpen() {
+        return reactor;
+    }
+
     /** Wakes the driver thread wherever it waits. */
     private void wakeDriver() {
         io.weft.internal.reactor.Reactor r = reactor;
