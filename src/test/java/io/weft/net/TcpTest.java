@@ -480,6 +480,72 @@ class TcpTest {
         }
     }
 
+    /** The load test: two thousand connections open at once, every byte echoed, in bounded time. */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void twoThousandConcurrentConnections() {
+        int conns = 2_000;
+        int msgs = 5;
+        try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
+            long[] seen = rt.blockOn(() -> {
+                try (TcpListener listener = TcpListener.bind(ANY_LOCAL, 4096)) {
+                    var served = new java.util.concurrent.atomic.AtomicLong();
+                    var open = new java.util.concurrent.atomic.AtomicInteger();
+                    var maxOpen = new java.util.concurrent.atomic.AtomicInteger();
+                    Task.spawn(() -> {
+                        while (true) {
+                            TcpStream s = listener.accept();
+                            maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                            Task.spawn(() -> {
+                                try (s) {
+                                    ByteBuffer buf = ByteBuffer.allocate(128);
+                                    int n;
+                                    while ((n = s.read(buf.clear())) >= 0) {
+                                        served.addAndGet(n);
+                                        s.writeAll(buf.flip());
+                                    }
+                                } finally {
+                                    open.decrementAndGet();
+                                }
+                                return null;
+                            });
+                        }
+                    });
+                    // Every client connects, then waits for all the others before it talks.
+                    io.weft.sync.Barrier allConnected = new io.weft.sync.Barrier(conns);
+                    List<JoinHandle<Long>> clients = new ArrayList<>();
+                    for (int i = 0; i < conns; i++) {
+                        int id = i;
+                        clients.add(Task.spawn(() -> {
+                            try (TcpStream c = TcpStream.connect(listener.localAddress())) {
+                                allConnected.await();
+                                long n = 0;
+                                for (int m = 0; m < msgs; m++) {
+                                    byte[] msg = ("conn " + id + " msg " + m).getBytes(UTF_8);
+                                    c.writeAll(ByteBuffer.wrap(msg));
+                                    ByteBuffer in = ByteBuffer.allocate(msg.length);
+                                    c.readExact(in);
+                                    if (!java.util.Arrays.equals(in.array(), msg)) {
+                                        throw new AssertionError("connection " + id + " got " + text(in));
+                                    }
+                                    n += msg.length;
+                                }
+                                return n;
+                            }
+                        }));
+                    }
+                    long sent = 0;
+                    for (JoinHandle<Long> h : clients) {
+                        sent += h.join();
+                    }
+                    return new long[] {sent, served.get(), maxOpen.get()};
+                }
+            });
+            assertThat(seen[1]).as("every byte sent was echoed").isEqualTo(seen[0]);
+            assertThat(seen[2]).as("connections open at once").isEqualTo(conns);
+        }
+    }
+
     static java.nio.channels.SocketChannel javaChannel(TcpStream s) throws Exception {
         var f = TcpStream.class.getDeclaredField("socket");
         f.setAccessible(true);
