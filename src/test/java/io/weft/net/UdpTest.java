@@ -245,6 +245,26 @@ class UdpTest {
         }
     }
 
+    /** A connected send of an empty buffer sends an empty datagram, as sendTo does (and as Tokio's send does). */
+    @Test
+    void emptyDatagramOnAConnectedSocket() {
+        try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
+            rt.blockOn(() -> {
+                try (UdpSocket a = UdpSocket.bind(ANY_LOCAL); UdpSocket b = UdpSocket.bind(ANY_LOCAL)) {
+                    a.connect(b.localAddress());
+                    assertThat(a.send(ByteBuffer.allocate(0))).isZero();
+                    a.send(bytes("after"));
+                    ByteBuffer buf = ByteBuffer.allocate(16);
+                    assertThat(b.recvFrom(buf)).isEqualTo(a.localAddress());
+                    assertThat(buf.position()).as("the empty datagram arrives first, as one").isZero();
+                    b.recvFrom(buf);
+                    assertThat(text(buf)).isEqualTo("after");
+                }
+                return null;
+            });
+        }
+    }
+
     /**
      * Several client tasks, each with its own socket, run a request/reply protocol against one
      * server socket; a client resends a request whose reply has not come within a timeout, and the
