@@ -28,6 +28,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A datagram larger than the buffer is truncated (the rest is discarded), as with
  * {@link DatagramChannel}. One receive and one send can wait at once; others queue.
  *
+ * <p>Unlike Tokio, a connected socket cannot send an empty datagram: {@link DatagramChannel} silently
+ * drops it, so {@link #send} and {@link #sendTo} throw {@link IllegalArgumentException} instead.
+ * An unconnected socket sends empty datagrams with {@link #sendTo}.
+ *
  * <h2>Cancellation</h2>
  * A receive aborted while parked has received nothing; the next one gets the datagram.
  */
@@ -99,7 +103,9 @@ public final class UdpSocket implements AutoCloseable {
      *
      * @param src the datagram
      * @return the bytes sent (all of them)
-     * @throws IOException if not connected, closed, or the send fails
+     * @throws IOException if closed, or the send fails
+     * @throws java.nio.channels.NotYetConnectedException if not connected
+     * @throws IllegalArgumentException if {@code src} is empty (see the class comment)
      */
     public int send(ByteBuffer src) throws IOException {
         if (!ch.isConnected()) {
@@ -124,9 +130,16 @@ public final class UdpSocket implements AutoCloseable {
      * @param target where to, or null for the connected peer
      * @return the bytes sent (all of them)
      * @throws IOException if the socket is closed or the send fails
+     * @throws IllegalArgumentException if {@code src} is empty and the socket is connected (see the class comment)
      */
     public int sendTo(ByteBuffer src, SocketAddress target) throws IOException {
         Objects.requireNonNull(src, "src");
+        if (!src.hasRemaining() && ch.isConnected()) {
+            // DatagramChannel sends through write() when connected, and write() returns 0 for an empty
+            // buffer without sending anything: fail loudly instead of reporting a send that never happened.
+            throw new IllegalArgumentException("a connected UdpSocket cannot send an empty datagram"
+                + " (the JDK's DatagramChannel drops it); send at least one byte, or use an unconnected socket");
+        }
         Net.lock(sendLock, "send");
         try {
             while (true) {
