@@ -164,7 +164,8 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /**
-     * Receives one datagram from the connected peer, parking until one arrives.
+     * Receives one datagram, parking until one arrives: from the connected peer if the socket is
+     * connected, from anyone otherwise (use {@link #recvFrom} to learn who).
      *
      * {@snippet :
      * int n = socket.recv(buf);
@@ -172,7 +173,7 @@ public final class UdpSocket implements AutoCloseable {
      *
      * @param dst where to (a longer datagram is truncated)
      * @return the bytes received
-     * @throws IOException if not connected, closed, or the receive fails
+     * @throws IOException if the socket is closed or the receive fails
      */
     public int recv(ByteBuffer dst) throws IOException {
         int before = dst.position();

@@ -239,8 +239,6 @@ class UnixTest {
      * the listening socket can outlive close() until the driver's next select.)
      */
     @Test
-    @org.junit.jupiter.api.Disabled("fails: ListenerSocket/StreamSocket.close return before the JDK really closes the"
-        + " fd (it waits for the reactor's next select to deregister the cancelled key); enable with the fix")
     void connectRightAfterTheListenerClosedIsRefused() {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             rt.blockOn(() -> {

@@ -95,6 +95,14 @@ public final class StreamSocket {
                 }
             }
             return new StreamSocket(ch, io);
+        } catch (java.net.ConnectException e) {
+            closeQuietly(ch, e);
+            throw (java.net.ConnectException) new java.net.ConnectException(
+                "connect to " + addr + " failed: " + e.getMessage()).initCause(e);
+        } catch (java.net.SocketException e) {
+            closeQuietly(ch, e);
+            throw (java.net.SocketException) new java.net.SocketException(
+                "connect to " + addr + " failed: " + e.getMessage()).initCause(e);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch, e);
             throw e;

@@ -224,11 +224,14 @@ public final class IoSource {
         unpark(writeWaiter);
     }
 
-    /** Cancels the registration and wakes waiters; call before closing the channel. */
+    /**
+     * Cancels the registration, wakes waiters, and returns once the selector has let go of the channel,
+     * so that closing the channel afterwards really closes it (see {@link Reactor#deregister}).
+     */
     public void close() {
         shutdown();
         key.cancel();
-        reactor.wakeupIfSelecting(); // the selector deregisters (and lets the JDK close) the channel at its next select
+        reactor.deregister();
     }
 
     private static void unpark(Thread t) {

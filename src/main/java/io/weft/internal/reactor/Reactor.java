@@ -117,6 +117,10 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         } catch (ClosedSelectorException e) {
             throw shutDown();
         }
+        if (closed) {
+            // close() may have listed the keys before this one was added: it would never wake a waiter.
+            src.shutdown();
+        }
         registrations.increment();
         return src;
     }
@@ -137,6 +141,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
      * @param timeoutNanos how long: negative for no limit, 0 to only look
      */
     public void poll(long timeoutNanos) {
+        // Keys are listed by close() on this same thread (the driver's), after its last poll.
         if (closed) {
             return;
         }
@@ -164,11 +169,23 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         } catch (ClosedSelectorException e) {
             // closed under us by shutdown: nothing left to dispatch
         } catch (IOException e) {
-            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
+            selectFailed(e);
         } finally {
             LAST_POLL.setOpaque(this, System.nanoTime());
             POLLING.setRelease(this, false);
         }
+    }
+
+    private long lastFailureLog;
+
+    /** A select threw: log (at most once a second) and back off briefly, so a broken selector cannot spin the driver. */
+    private void selectFailed(IOException e) {
+        long now = System.nanoTime();
+        if (now - lastFailureLog > 1_000_000_000L) {
+            lastFailureLog = now;
+            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
 
     /**
@@ -217,6 +234,36 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         if (k.attachment() instanceof IoSource src) {
             readyEvents.increment();
             src.onReady(k);
+        }
+    }
+
+    /**
+     * Returns once no select holds a cancelled key: the JDK closes a registered channel's socket only
+     * when a select deregisters its key, so without this a closed listener would go on accepting
+     * connections (and hold its port) until the next poll, which may be far off when the runtime is
+     * busy. Takes the poll lock and runs a selectNow, which deregisters every cancelled key; if another
+     * thread is polling, wakes it and retries.
+     */
+    void deregister() {
+        if (closed) {
+            return;
+        }
+        while (!POLLING.compareAndSet(this, false, true)) {
+            if (closed) {
+                return;
+            }
+            selector.wakeup();
+            Thread.yield();
+        }
+        try {
+            applyArmed();
+            selector.selectNow(this::dispatch);
+        } catch (ClosedSelectorException ignored) {
+            // the reactor closed meanwhile: the channel is deregistered with it
+        } catch (IOException e) {
+            System.getLogger("io.weft").log(System.Logger.Level.WARNING, "selector failed in " + owner, e);
+        } finally {
+            POLLING.setRelease(this, false);
         }
     }
 
@@ -278,8 +325,8 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
                     sources.add(s);
                 }
             }
-        } catch (ClosedSelectorException | java.util.ConcurrentModificationException ignored) {
-            // racing with a registration: those fail with shutDown() instead
+        } catch (ClosedSelectorException ignored) {
+            // already closed: nothing to wake
         }
         for (IoSource s : sources) {
             s.shutdown();

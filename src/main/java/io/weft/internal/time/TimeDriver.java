@@ -427,7 +427,10 @@ public final class TimeDriver {
                 continue;
             }
             if (c.paused) {
-                if (next >= 0 && runtimeIdle.getAsBoolean()) {
+                io.weft.internal.reactor.Reactor io = reactor;
+                if (next >= 0 && runtimeIdle.getAsBoolean() && (io == null || !io.pollNow())) {
+                    // Idle, and no socket is ready (Tokio polls the I/O driver before it auto-advances
+                    // too: a read whose data has arrived must not lose to a timeout).
                     synchronized (clockLock) {
                         Clock now = clock;
                         if (now.paused && now.frozen < next * NANOS_PER_TICK
