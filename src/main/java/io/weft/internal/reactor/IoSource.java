@@ -230,8 +230,44 @@ public final class IoSource {
      */
     public void close() {
         shutdown();
-        key.cancel();
-        reactor.deregister();
+        if (reactor.isClosed()) {
+            return; // its selector is closed: every key is gone already
+        }
+        closer = Thread.currentThread();
+        reactor.cancel(this);
+        boolean interrupted = false;
+        while (!deregistered && !reactor.isClosed()) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                interrupted = true; // finish closing: a half-closed socket helps nobody
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private volatile Thread closer;
+    private volatile boolean deregistered;
+
+    /** Poller: the selector has dropped this source's key. */
+    void deregistered() {
+        deregistered = true;
+        unpark(closer);
+    }
+
+    @Override
+    public String toString() {
+        int w = word;
+        int interest;
+        try {
+            interest = key.interestOps();
+        } catch (RuntimeException e) {
+            interest = -1;
+        }
+        return "IoSource[ready=" + (w & OPS_MASK) + (((w & SHUTDOWN) != 0) ? ", shutdown" : "") + ", seq=" + (w >>> 9)
+            + ", pendingInterest=" + pendingInterest + ", keyInterest=" + interest
+            + ", reader=" + (readWaiter != null) + ", writer=" + (writeWaiter != null) + ", " + reactor + "]";
     }
 
     private static void unpark(Thread t) {

@@ -2,6 +2,7 @@ package io.weft.internal.reactor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedSelectorException;
@@ -26,11 +27,14 @@ import java.util.concurrent.atomic.LongAdder;
  *   polling back. While carriers run but nobody has polled for a millisecond (they are all in long
  *   tasks), the driver thread polls once itself. A try-lock (`polling`) keeps one poller at a time.
  *
- * Locks: only pollers (platform threads) touch the selector's internal monitors. A task that waits
- *   queues its interest on `armed` (a JCTools MPSC queue) and the next poller applies it before its
- *   select. Letting tasks call interestOpsOr themselves deadlocked here: a carrier inside selectNow
- *   blocked on the selector's update lock, while the tasks contending for it sat unmounted, and the
- *   carrier that would have run them was the blocked one.
+ * Locks: tasks never take the selector's internal monitors; only pollers (platform threads) do.
+ *   A waiting task queues its interest on `armed` (a JCTools MPSC queue), a closing task queues its
+ *   source on `cancels` and parks until a poller has cancelled the key and run the selectNow that
+ *   drops it (only then does the JDK close a registered channel's socket), and wake-ups go through a
+ *   pipe registered with the selector instead of Selector.wakeup(). Two earlier versions let tasks
+ *   call interestOpsOr and wakeup() themselves; under 500 connections a poller blocked for good on
+ *   the selector's update lock, and then on its interrupt lock, with the tasks contending for the same
+ *   monitor unmounted and no owner in sight (JDK 25, on Weft's carriers and on the default scheduler).
 
  * Readiness (see IoSource): the selector is level-triggered, so a channel's interest in a direction is
  *   armed only while a task waits for it. When select reports a key ready, the driver removes the
@@ -40,7 +44,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * Wake-up race (Netty's): an interest change made while the driver is blocked in select is applied
  *   only at the next select. A waiter queues its change on `armed`, then reads `selecting`; the
- *   driver writes `selecting`, then drains `armed`, then selects. Either the waiter sees `selecting` and wakes the selector (at most
+ *   driver writes `selecting`, then drains `armed`, then selects, with no other select in between
+ *   (one would drain the wake pipe and swallow a wake-up meant for the blocking select).
+ *   The wake pipe holds at most one byte (`wakePending`); the poller clears the flag after draining,
+ *   so a waker that still sees it set has queued its request before the poller's next pass. Either the waiter sees `selecting` and wakes the selector (at most
  *   once per select: the flag is cleared by the CAS that decides to wake), or the driver's select
  *   starts after the change was queued and applies it. Wake-ups for timers are not gated: the time
  *   driver gates those itself, and a wakeup() before select makes that select return at once.
@@ -57,12 +64,28 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         try {
             SELECTING = MethodHandles.lookup().findVarHandle(Reactor.class, "selecting", boolean.class);
             POLLING = MethodHandles.lookup().findVarHandle(Reactor.class, "polling", boolean.class);
+            WAKE_PENDING = MethodHandles.lookup().findVarHandle(Reactor.class, "wakePending", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final Selector selector;
+    /**
+     * Wakes a blocked select without {@link Selector#wakeup()}, whose monitor tasks must not contend
+     * for (see Locks in the overview): a task writes one byte to the pipe, the pipe's source is
+     * registered for reads, and the poller drains it.
+     */
+    private final java.nio.channels.Pipe wakePipe;
+    private static final Object WAKE = new Object();
+    @SuppressWarnings("unused") private volatile boolean wakePending;
+    private static final VarHandle WAKE_PENDING;
+    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
+    /** Sources being closed: the poller cancels their keys and lets the selector drop them. */
+    private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> cancels =
+        new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(64);
+    /** Unparks the driver thread (set by the time driver), so a close is served while carriers are busy. */
+    private volatile Runnable driverNudge = () -> { };
     /** Sources whose waiters asked for interest; drained by whoever polls, before each select. */
     private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> armed =
         new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(256);
@@ -94,6 +117,10 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         this.owner = owner;
         try {
             this.selector = Selector.open();
+            this.wakePipe = java.nio.channels.Pipe.open();
+            wakePipe.source().configureBlocking(false);
+            wakePipe.sink().configureBlocking(false);
+            wakePipe.source().register(selector, SelectionKey.OP_READ, WAKE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open a selector for " + owner, e);
         }
@@ -151,9 +178,14 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         try {
             if (timeoutNanos == 0) {
                 applyArmed();
+                applyCancels();
                 selector.selectNow(this::dispatch);
                 return;
             }
+            // Cancels first: their selectNow may consume a wake byte, which is harmless only before
+            // SELECTING is set. After it, nothing may select until the blocking select below, or a
+            // wake meant for that select (from an arm that came after applyArmed) would be lost.
+            applyCancels();
             SELECTING.setVolatile(this, true);
             try {
                 applyArmed(); // after SELECTING: an arm that missed the flag is in the queue by now
@@ -201,6 +233,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         }
         try {
             applyArmed();
+            applyCancels();
             return selector.selectNow(this::dispatch) > 0;
         } catch (ClosedSelectorException e) {
             return false;
@@ -220,7 +253,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
      * @param staleNanos how old the last poll may be
      */
     public void pollIfStale(long staleNanos) {
-        if (System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
+        if (!cancels.isEmpty() || System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
             pollNow();
         }
     }
@@ -230,7 +263,24 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         wakeupIfSelecting();
     }
 
+    private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
+
     private void dispatch(SelectionKey k) {
+        if (k.attachment() == WAKE) {
+            try {
+                while (wakePipe.source().read(drain.clear()) > 0) {
+                    // drained
+                }
+            } catch (IOException ignored) {
+                // closing
+            }
+            // After draining, not before: a wake between the two would lose its byte to the drain and
+            // leave the flag set, silencing every later wake. A waker that finds the flag still set
+            // queued its request before this store, so the poller's next pass (which comes after it)
+            // sees the request.
+            WAKE_PENDING.setVolatile(this, false);
+            return;
+        }
         if (k.attachment() instanceof IoSource src) {
             readyEvents.increment();
             src.onReady(k);
@@ -238,33 +288,46 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
     }
 
     /**
-     * Returns once no select holds a cancelled key: the JDK closes a registered channel's socket only
-     * when a select deregisters its key, so without this a closed listener would go on accepting
-     * connections (and hold its port) until the next poll, which may be far off when the runtime is
-     * busy. Takes the poll lock and runs a selectNow, which deregisters every cancelled key; if another
-     * thread is polling, wakes it and retries.
+     * Asks the next poller to cancel {@code src}'s key and let the selector drop it (see
+     * {@link IoSource#close()}); the poller then calls {@link IoSource#deregistered()}.
+     *
+     * @param src the source being closed
      */
-    void deregister() {
-        if (closed) {
+    void cancel(IoSource src) {
+        cancels.offer(src);
+        wake();
+        driverNudge.run();
+    }
+
+    /** @param nudge unparks the driver thread */
+    public void driverNudge(Runnable nudge) {
+        this.driverNudge = nudge;
+    }
+
+    /**
+     * Poller, before its select: cancels the keys of closing sources and runs a selectNow, which drops
+     * them from the selector (the JDK closes a registered channel's socket only then), and tells their
+     * closers.
+     */
+    private void applyCancels() throws IOException {
+        if (cancels.isEmpty()) {
             return;
         }
-        while (!POLLING.compareAndSet(this, false, true)) {
-            if (closed) {
-                return;
-            }
-            selector.wakeup();
-            Thread.yield();
+        java.util.List<IoSource> done = new java.util.ArrayList<>();
+        IoSource s;
+        while ((s = cancels.poll()) != null) {
+            s.key.cancel();
+            done.add(s);
         }
-        try {
-            applyArmed();
-            selector.selectNow(this::dispatch);
-        } catch (ClosedSelectorException ignored) {
-            // the reactor closed meanwhile: the channel is deregistered with it
-        } catch (IOException e) {
-            System.getLogger("io.weft").log(System.Logger.Level.WARNING, "selector failed in " + owner, e);
-        } finally {
-            POLLING.setRelease(this, false);
+        selector.selectNow(this::dispatch);
+        for (IoSource d : done) {
+            d.deregistered();
         }
+    }
+
+    /** {@return true if sources are waiting for a poller to deregister them} */
+    boolean hasCancels() {
+        return !cancels.isEmpty();
     }
 
     /** Queues {@code src}'s new interest for the next poller, waking a blocked select. */
@@ -284,13 +347,28 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
     /** Applies a queued interest change now if the driver is blocked in select (see overview). */
     void wakeupIfSelecting() {
         if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
-            selector.wakeup();
+            wake();
         }
     }
 
     /** Makes the current or next select return at once (the time driver's wake-up). */
     public void wakeup() {
-        selector.wakeup();
+        wake();
+    }
+
+    /** Makes the current or next select return: one byte into the wake pipe, at most one pending. */
+    private void wake() {
+        if ((boolean) WAKE_PENDING.getOpaque(this) || !WAKE_PENDING.compareAndSet(this, false, true)) {
+            return;
+        }
+        try {
+            synchronized (wakeByte) { // pollers never take this one; tasks hold it for one write
+                wakeByte.clear();
+                wakePipe.sink().write(wakeByte);
+            }
+        } catch (IOException e) {
+            // closed with the reactor: nobody is left to wake
+        }
     }
 
     /** {@return readiness events dispatched so far} */
@@ -331,6 +409,16 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         for (IoSource s : sources) {
             s.shutdown();
         }
+        IoSource c;
+        while ((c = cancels.poll()) != null) {
+            c.deregistered(); // the selector closes below, dropping every key
+        }
+        try {
+            wakePipe.sink().close();
+            wakePipe.source().close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
         try {
             selector.close();
         } catch (IOException e) {
@@ -340,6 +428,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
 
     @Override
     public String toString() {
-        return "Reactor[" + owner + (closed ? ", closed" : "") + "]";
+        return "Reactor[" + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
+            + ", wakePending=" + wakePending + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
     }
 }

@@ -105,6 +105,8 @@ public final class TimeDriver {
                     throw new java.nio.channels.ClosedChannelException();
                 }
                 r = new io.weft.internal.reactor.Reactor(thread.getName());
+                Thread driverThread = thread;
+                r.driverNudge(() -> LockSupport.unpark(driverThread));
                 reactor = r;
                 java.util.function.Consumer<io.weft.internal.reactor.Reactor> hook = onReactor;
                 if (hook != null) {
