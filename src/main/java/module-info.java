@@ -11,6 +11,7 @@ module io.weft {
 
     exports io.weft;
     exports io.weft.runtime;
+    exports io.weft.stream;
     exports io.weft.sync;
     exports io.weft.task;
     exports io.weft.time;

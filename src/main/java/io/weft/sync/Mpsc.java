@@ -758,6 +758,22 @@ public final class Mpsc {
             };
         }
 
+        /**
+         * {@return this receiver as a {@link io.weft.stream.Stream}} [tokio-stream: {@code ReceiverStream}].
+         * {@code next()} is {@link #recv()}: it parks for the next message and returns null once the
+         * channel has ended. Closing the stream closes this receiver, so senders get
+         * {@link SendException}.
+         *
+         * {@snippet :
+         * try (var s = rx.stream()) {
+         *     s.filter(m -> !m.isBlank()).forEach(System.out::println);
+         * }
+         * }
+         */
+        public io.weft.stream.Stream<T> stream() {
+            return io.weft.stream.Stream.fromPull(this::recv, this::close);
+        }
+
         SelectArm arm(Object[] out) {
             return new SelectArm() {
                 @Override
