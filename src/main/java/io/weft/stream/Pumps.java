@@ -6,6 +6,7 @@ import io.weft.sync.ClosedException;
 import io.weft.sync.Mpsc;
 import io.weft.sync.SendException;
 import io.weft.task.JoinHandle;
+import io.weft.task.Task;
 import io.weft.time.ElapsedException;
 import io.weft.time.Time;
 import java.time.Duration;
@@ -64,6 +65,8 @@ final class Pumps {
         final Stream<?> upstream;
         private final String stage;
         private volatile JoinHandle<Void> task;
+        /** The pump is inside upstream.next(): its source is not ready (merge's fairness heuristic). */
+        volatile boolean pulling;
 
         Pump(Stream<?> upstream, int capacity, String stage) {
             Mpsc.Channel<Object> ch = Mpsc.channel(capacity);
@@ -85,16 +88,19 @@ final class Pumps {
                 for (;;) {
                     Mpsc.Permit<Object> permit = out.reserve(); // parks while `capacity` signals wait
                     Object signal;
+                    pulling = true;
                     try {
                         Object v = upstream.next();
                         signal = v != null ? v : END;
                     } catch (Throwable e) {
+                        pulling = false;
                         if (Thread.currentThread().isInterrupted()) {
                             permit.close();
                             return; // aborted by close(): nobody is listening
                         }
                         signal = new Failure(e);
                     }
+                    pulling = false;
                     permit.send(signal);
                     if (signal == END || signal instanceof Failure f && f.error() instanceof Error) {
                         return;
@@ -133,6 +139,10 @@ final class Pumps {
                 t.abort();
             }
             upstream.close();
+        }
+
+        boolean started() {
+            return task != null;
         }
 
         boolean finished() {
@@ -295,6 +305,14 @@ final class Pumps {
                 final int n = live.size();
                 if (n == 0) {
                     return end();
+                }
+                Pump turn = live.get(cursor % n);
+                if (n > 1 && turn.rx.isEmpty() && !turn.pulling && turn.started()) {
+                    // Its turn, and its source is not known to be slow: its pump has room and is about
+                    // to refill, but may be queued behind us on this carrier (a woken pump waits in the
+                    // carrier's LIFO slot, which no other carrier steals). Let it run first; without
+                    // this, a current-thread runtime serves two always-ready sources 2:1, not 1:1.
+                    Task.yieldNow();
                 }
                 Select<Got> sel = Select.<Got>create().biased();
                 for (int k = 0; k < n; k++) {

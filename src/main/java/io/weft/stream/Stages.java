@@ -428,7 +428,8 @@ final class Stages {
                 if (r != null) {
                     return r;
                 }
-                inner = null; // it ended, and so closed itself
+                inner = null;
+                in.close(); // ours ended by closing themselves; a hand-written one may not have
             }
         }
 
