@@ -703,7 +703,8 @@ public final class Mpsc {
 
         /**
          * Closes the receiver: every later send, and every sender parked on a full channel, fails with
-         * {@link SendException}. Queued messages can still be received. Idempotent.
+         * {@link SendException}. Queued messages can still be received; a {@code recv} parked on another
+         * thread returns them, then null. Idempotent.
          *
          * {@snippet :
          * rx.close();
@@ -717,6 +718,9 @@ public final class Mpsc {
                 if (s.capacity != null) {
                     s.capacity.close();
                 }
+                // A recv parked on another thread (a stream closed from outside its consumer) must see
+                // the end: nothing else would wake it once the senders' sends start failing.
+                s.wakeReceiver();
             }
         }
 

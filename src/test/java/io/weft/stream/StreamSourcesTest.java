@@ -72,6 +72,31 @@ class StreamSourcesTest {
     }
 
     @Test
+    void closingFromAnotherTaskEndsAConsumerParkedInNext() {
+        on(() -> {
+            var ch = Mpsc.<Integer>channel(4);
+            var tx = ch.sender();
+            for (Stream<Integer> s : List.of(ch.receiver().stream(), Mpsc.<Integer>channel(1).receiver().stream()
+                    .merge(Stream.<Integer>fromPull(() -> {
+                        io.weft.time.Time.sleep(Duration.ofHours(1));
+                        return 0;
+                    }, () -> { })))) {
+                AtomicReference<Thread> consumer = new AtomicReference<>();
+                JoinHandle<Integer> h = Task.spawn(() -> {
+                    consumer.set(Thread.currentThread());
+                    return s.next();
+                });
+                WeftTesting.eventually(Duration.ofSeconds(5), () -> consumer.get() != null
+                    && consumer.get().getState() == Thread.State.WAITING, () -> "consumer never parked");
+                s.close();
+                assertThat(h.join(Duration.ofSeconds(5))).isNull();
+            }
+            assertThatThrownBy(() -> tx.send(1)).isInstanceOf(SendException.class);
+            return null;
+        });
+    }
+
+    @Test
     void anAbortedConsumerLosesNoElement() {
         on(() -> {
             var ch = Mpsc.<String>channel(4);
