@@ -37,7 +37,8 @@ import java.util.stream.Collector;
  *     .filter(i -> i % 2 == 0)
  *     .map(i -> i * i)
  *     .take(5)
- *     .toList();                       // [0, 4, 16, 36, 64]; take(5) then closed the receiver
+ *     .toList();                       // [0, 4, 16, 36, 64]
+ * // take(5) closed the receiver once it had 5: the producer's next send threw SendException
  * }
  *
  * <h2>Errors</h2>

@@ -129,6 +129,48 @@ class StreamCombinatorTest {
         });
     }
 
+    /** Every sequential stage passes an upstream exception through in place and goes on. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "map", "filter", "take", "skip", "takeWhile", "throttle", "flatMap", "zip-left", "zip-right"})
+    void everySequentialStagePassesAnUpstreamErrorThroughInPlace(String stage) {
+        on(() -> {
+            RuntimeException boom = new IllegalStateException("boom");
+            java.util.function.Supplier<Stream<Integer>> src = () -> Stream.of(1, 2, 3, 4).map(i -> {
+                if (i == 3) {
+                    throw boom;
+                }
+                return i;
+            });
+            Stream<?> s = switch (stage) {
+                case "map" -> src.get().map(i -> i);
+                case "filter" -> src.get().filter(i -> true);
+                case "take" -> src.get().take(3); // the error does not count as an element
+                case "skip" -> src.get().skip(0);
+                case "takeWhile" -> src.get().takeWhile(i -> true);
+                case "throttle" -> src.get().throttle(java.time.Duration.ZERO);
+                case "flatMap" -> src.get().flatMap(Stream::of);
+                case "zip-left" -> src.get().zip(Stream.of(1, 2, 3, 4), (a, b) -> a);
+                default -> Stream.of(1, 2, 3, 4).zip(src.get(), (a, b) -> b);
+            };
+            List<Object> seen = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                try {
+                    seen.add(s.next());
+                } catch (IllegalStateException e) {
+                    assertThat(e).isSameAs(boom);
+                    seen.add("boom");
+                }
+            }
+            assertThat(seen).containsExactly(1, 2, "boom", 4);
+            if (!stage.startsWith("zip")) {
+                assertThat(s.next()).isNull();
+            }
+            s.close();
+            return null;
+        });
+    }
+
     @Test
     void takeStopsAndClosesTheSourceAfterTheLastElement() {
         Counting src = new Counting(Integer.MAX_VALUE);

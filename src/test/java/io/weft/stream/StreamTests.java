@@ -34,6 +34,17 @@ final class StreamTests {
         return Duration.between(start, io.weft.time.Time.now()).toMillis();
     }
 
+    /** Inside a task: yields (time cannot auto-advance) until {@code condition} holds, at most 10 s of real time. */
+    static void yieldUntil(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            io.weft.task.Task.yieldNow();
+        }
+    }
+
     /** Pulls everything left, closing the stream. */
     static <T> List<T> drain(Stream<T> s) {
         List<T> out = new ArrayList<>();

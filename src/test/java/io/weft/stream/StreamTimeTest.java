@@ -170,6 +170,34 @@ class StreamTimeTest {
     }
 
     @Test
+    void closingATimedStreamFailsTheProducerAndEndsThePump() {
+        onPausedTime(() -> {
+            for (int kind = 0; kind < 2; kind++) {
+                var producerSaw = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+                Stream<Integer> src = Stream.produce(1, tx -> {
+                    try {
+                        for (int i = 0; ; i++) {
+                            tx.send(i);
+                            Time.sleep(ms(10));
+                        }
+                    } catch (RuntimeException e) {
+                        producerSaw.set(e);
+                        throw e;
+                    }
+                });
+                Stream<?> s = kind == 0 ? src.timeout(ms(100)) : src.chunksTimeout(3, ms(100));
+                assertThat(s.next()).isNotNull();
+                s.close();
+                assertThat(s.next()).isNull();
+                StreamTests.yieldUntil(() -> producerSaw.get() != null);
+                assertThat(producerSaw.get()).isInstanceOfAny(io.weft.sync.SendException.class,
+                    io.weft.task.CancelledException.class);
+            }
+            return null;
+        });
+    }
+
+    @Test
     void intervalStreamTicksOnThePausedClock() {
         List<Long> at = onPausedTime(() -> {
             Instant start = Time.now();
