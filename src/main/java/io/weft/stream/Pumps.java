@@ -65,6 +65,8 @@ final class Pumps {
         final Stream<?> upstream;
         private final String stage;
         private volatile JoinHandle<Void> task;
+        /** The pump sent a Failure holding an Error and stopped: its channel's end is the stream's end. */
+        private volatile boolean stoppedByError;
         /** The pump is inside upstream.next(): its source is not ready (merge's fairness heuristic). */
         volatile boolean pulling;
 
@@ -101,8 +103,12 @@ final class Pumps {
                         signal = new Failure(e);
                     }
                     pulling = false;
+                    boolean fatal = signal instanceof Failure f && f.error() instanceof Error;
+                    if (fatal) {
+                        stoppedByError = true; // before the send: the consumer reads it after the end
+                    }
                     permit.send(signal);
-                    if (signal == END || signal instanceof Failure f && f.error() instanceof Error) {
+                    if (signal == END || fatal) {
                         return;
                     }
                 }
@@ -119,8 +125,8 @@ final class Pumps {
             if (signal == END) {
                 return null;
             }
-            if (signal == null) { // the channel ended without END: the pump was aborted
-                if (closed) {
+            if (signal == null) { // the channel ended without END: the pump was aborted, or stopped on an Error
+                if (closed || stoppedByError) {
                     return null;
                 }
                 throw new IllegalStateException(stage + ": the pump task feeding this stream ended before its "

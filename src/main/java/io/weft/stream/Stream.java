@@ -459,8 +459,11 @@ public interface Stream<T> extends AutoCloseable, Iterable<T> {
      * {@return a stream of the elements of this stream and {@code other}, as each becomes ready}
      * [tokio-stream: {@code merge}]. Fair: when several sources are ready, they take turns
      * (round-robin), so a busy source never starves a slower one. Each source is read by a pump task at
-     * most one element ahead. The merged stream ends when every source has ended; an exception from a
-     * source reaches the consumer in its place, and the others go on. Closing it closes every source.
+     * most one element ahead; a source is ready when its pump has an element waiting, so on a
+     * multi-thread runtime a pump that is slow to be scheduled loses its turns until it has one. The
+     * merged stream ends when every source has ended. An exception from a source reaches the consumer
+     * in its place, and that source and the others go on (a source ends after an {@link Error}).
+     * Closing it closes every source.
      *
      * {@snippet :
      * try (var all = clicks.merge(keys)) {

@@ -143,6 +143,33 @@ class StreamMergeTest {
     }
 
     @Test
+    void anErrorEndsItsSourceButNotTheMerge() {
+        on(() -> {
+            AssertionError fatal = new AssertionError("fatal");
+            Stream<Integer> dying = Stream.of(1, 2).map(i -> {
+                if (i == 2) {
+                    throw fatal;
+                }
+                return i;
+            });
+            try (var s = dying.merge(Stream.of(10, 20))) {
+                List<Object> seen = new ArrayList<>();
+                for (int k = 0; k < 4; k++) {
+                    try {
+                        seen.add(s.next());
+                    } catch (AssertionError e) {
+                        assertThat(e).isSameAs(fatal);
+                        seen.add("fatal");
+                    }
+                }
+                assertThat(s.next()).isNull();
+                assertThat(seen).containsExactlyInAnyOrder(1, "fatal", 10, 20);
+            }
+            return null;
+        });
+    }
+
+    @Test
     void mergePumpsReadAtMostOneElementAheadPerSource() {
         on(() -> {
             Counting a = new Counting(1_000);
