@@ -37,8 +37,8 @@ final class Pumps {
      *   turns deterministically.
      * Closing: close() closes the channels (a pump's reserve/send then throws and it exits), aborts
      *   the pump tasks (interrupting an upstream next() they are parked in) and closes the upstreams
-     *   directly, so the sources are closed when close() returns; each pump also closes its upstream
-     *   when it exits.
+     *   directly, so the sources are closed when close() returns. Upstreams are closed only from the
+     *   consumer's side (close(), or the END of a source), so a close that throws throws there.
      * Cancellation: Select.recv is cancel-safe, and chunksTimeout keeps its partial chunk and
      *   deadline in fields, so a consumer aborted in next() loses nothing.
      * Runtime: a stage captures Handle.current() when it is made (throwing IllegalStateException
@@ -113,10 +113,11 @@ final class Pumps {
                     }
                 }
             } catch (ClosedException | SendException e) {
-                // the consumer closed the stream
-            } finally {
-                upstream.close();
+                // the consumer closed the stream (and, with it, the upstream)
             }
+            // The upstream is closed by the consumer's side, never here: at END (the stage ends, or merge
+            // drops the source) or by close(). So a close that throws throws on the consumer's task, and
+            // never races with a pull.
         }
 
         /** Decodes a received signal: the element, or null at END; throws a Failure's exception. */
@@ -336,6 +337,7 @@ final class Pumps {
                 }
                 if (v == null) {
                     live.remove(g.index());
+                    p.close(); // the source has ended: release it now, not when the merge ends
                     cursor = live.isEmpty() ? 0 : g.index() % live.size();
                     if (isClosed()) {
                         return null;

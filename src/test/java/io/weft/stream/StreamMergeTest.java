@@ -143,6 +143,23 @@ class StreamMergeTest {
     }
 
     @Test
+    void aSourceThatEndsIsClosedWhileTheMergeGoesOn() {
+        on(() -> {
+            Counting shortOne = new Counting(2);
+            var ch = Mpsc.<Integer>channel(1);
+            try (var s = shortOne.merge(ch.receiver().stream())) {
+                assertThat(s.next()).isEqualTo(0);
+                assertThat(s.next()).isEqualTo(1);
+                var pending = Task.spawn(s::next); // takes shortOne's end, then waits for the channel
+                WeftTesting.eventually(Duration.ofSeconds(5), shortOne.closed::get, () -> "ended source not closed");
+                ch.sender().send(7);
+                assertThat(pending.join()).isEqualTo(7);
+            }
+            return null;
+        });
+    }
+
+    @Test
     void anErrorEndsItsSourceButNotTheMerge() {
         on(() -> {
             AssertionError fatal = new AssertionError("fatal");
