@@ -12,6 +12,7 @@ module io.weft {
     exports io.weft;
     exports io.weft.runtime;
     exports io.weft.io;
+    exports io.weft.stream;
     exports io.weft.sync;
     exports io.weft.task;
     exports io.weft.time;

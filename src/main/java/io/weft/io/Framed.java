@@ -272,6 +272,38 @@ public final class Framed<T> implements Closeable {
     }
 
     /**
+     * {@return the frames as a {@link io.weft.stream.Stream}}: each {@code next()} is a
+     * {@link #readFrame()}, the stream ends where the frames do, and closing the stream closes this
+     * {@code Framed} (and its channel). An {@link IOException} reaches the consumer as an
+     * {@link java.io.UncheckedIOException} at the frame where it happened; a
+     * {@link FrameTooLongException} leaves the stream usable, as it leaves {@code readFrame}.
+     *
+     * {@snippet :
+     * var lines = new Framed<>(stream, new LinesCodec(8 * 1024));
+     * try (Stream<String> in = lines.stream()) {
+     *     for (String line : in.filter(l -> !l.isBlank())) {
+     *         handle(line);
+     *     }
+     * }
+     * }
+     */
+    public io.weft.stream.Stream<T> stream() {
+        return io.weft.stream.Stream.fromPull(() -> {
+            try {
+                return readFrame();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, () -> {
+            try {
+                close();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    /**
      * Flushes pending frames, then closes the channel.
      *
      * <p>If another task is in the middle of a write, it does not wait for it: it closes the channel,

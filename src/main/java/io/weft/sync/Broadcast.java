@@ -522,6 +522,31 @@ public final class Broadcast {
             }
         }
 
+        /**
+         * {@return this receiver as a {@link io.weft.stream.Stream}} [tokio-stream:
+         * {@code BroadcastStream}]. {@code next()} is {@link #recv()}: when this receiver has lagged it
+         * throws {@link LaggedException} (with the number of values missed) and the stream stays
+         * open; the next call returns the oldest value still kept. Closing the stream closes this
+         * receiver.
+         *
+         * {@snippet :
+         * try (var s = rx.stream()) {
+         *     while (true) {
+         *         try {
+         *             var v = s.next();
+         *             if (v == null) break;
+         *             handle(v);
+         *         } catch (LaggedException e) {
+         *             System.out.println("missed " + e.skipped());   // and carry on
+         *         }
+         *     }
+         * }
+         * }
+         */
+        public io.weft.stream.Stream<T> stream() {
+            return io.weft.stream.Stream.fromPull(this::recv, this::close);
+        }
+
         /** One non-parking attempt: a value, EMPTY or CLOSED; throws LaggedException. */
         private Object poll() {
             final Shared s = shared;

@@ -703,7 +703,8 @@ public final class Mpsc {
 
         /**
          * Closes the receiver: every later send, and every sender parked on a full channel, fails with
-         * {@link SendException}. Queued messages can still be received. Idempotent.
+         * {@link SendException}. Queued messages can still be received; a {@code recv} parked on another
+         * thread returns them, then null. Idempotent.
          *
          * {@snippet :
          * rx.close();
@@ -717,6 +718,9 @@ public final class Mpsc {
                 if (s.capacity != null) {
                     s.capacity.close();
                 }
+                // A recv parked on another thread (a stream closed from outside its consumer) must see
+                // the end: nothing else would wake it once the senders' sends start failing.
+                s.wakeReceiver();
             }
         }
 
@@ -756,6 +760,22 @@ public final class Mpsc {
                     return v;
                 }
             };
+        }
+
+        /**
+         * {@return this receiver as a {@link io.weft.stream.Stream}} [tokio-stream: {@code ReceiverStream}].
+         * {@code next()} is {@link #recv()}: it parks for the next message and returns null once the
+         * channel has ended. Closing the stream closes this receiver, so senders get
+         * {@link SendException}.
+         *
+         * {@snippet :
+         * try (var s = rx.stream()) {
+         *     s.filter(m -> !m.isBlank()).forEach(System.out::println);
+         * }
+         * }
+         */
+        public io.weft.stream.Stream<T> stream() {
+            return io.weft.stream.Stream.fromPull(this::recv, this::close);
         }
 
         SelectArm arm(Object[] out) {

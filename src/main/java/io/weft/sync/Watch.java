@@ -647,6 +647,52 @@ public final class Watch {
         }
 
         /**
+         * {@return this receiver as a {@link io.weft.stream.Stream} of the current value, then of each
+         * change} [tokio-stream: {@code WatchStream::new}]. The first {@code next()} returns the current
+         * value at once; each later one parks in {@link #changed()} and returns the latest value (sends
+         * coalesce: a slow consumer sees only the newest). The stream ends once the sender is closed
+         * and the last value has been returned. Closing the stream closes this receiver.
+         *
+         * {@snippet :
+         * try (var configs = rx.stream()) {
+         *     for (Config c : configs) apply(c);
+         * }
+         * }
+         */
+        public io.weft.stream.Stream<T> stream() {
+            return stream(true);
+        }
+
+        /**
+         * {@return this receiver as a {@link io.weft.stream.Stream} of changes only}
+         * [tokio-stream: {@code WatchStream::from_changes}]: like {@link #stream()}, without the current
+         * value first.
+         *
+         * {@snippet :
+         * rx.changes().forEach(v -> System.out.println("now " + v));
+         * }
+         */
+        public io.weft.stream.Stream<T> changes() {
+            return stream(false);
+        }
+
+        private io.weft.stream.Stream<T> stream(boolean current) {
+            boolean[] first = {current};
+            return io.weft.stream.Stream.fromPull(() -> {
+                if (first[0]) {
+                    first[0] = false;
+                    return borrowAndUpdate();
+                }
+                try {
+                    changed();
+                } catch (ClosedException e) {
+                    return null;
+                }
+                return borrowAndUpdate();
+            }, this::close);
+        }
+
+        /**
          * A {@code Select} arm that completes when {@code changed()} would return: it marks the new
          * value seen only in {@code poll}, on the selecting thread, so a losing arm marks nothing.
          * Its {@code poll} throws {@link ClosedException} like {@code changed()}.

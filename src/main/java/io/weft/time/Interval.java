@@ -71,6 +71,19 @@ public final class Interval {
     }
 
     /**
+     * {@return this interval as a {@link io.weft.stream.Stream} of tick instants}
+     * [tokio-stream: {@code IntervalStream}]. Each {@code next()} is a {@link #tick()}; the stream never
+     * ends by itself.
+     *
+     * {@snippet :
+     * Time.interval(Duration.ofSeconds(1)).stream().take(3).forEach(t -> System.out.println("tick " + t));
+     * }
+     */
+    public io.weft.stream.Stream<Instant> stream() {
+        return io.weft.stream.Stream.fromPull(this::tick, () -> { });
+    }
+
+    /**
      * Restarts the schedule: the next tick is one period from now.
      *
      * {@snippet :

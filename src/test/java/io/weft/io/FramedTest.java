@@ -304,4 +304,36 @@ class FramedTest {
             }
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Tag(WeftTesting.CONTRACT)
+    void framesAsAStream() {
+        try (var rt = runtime(io.weft.runtime.RuntimeFlavor.MULTI_THREAD)) {
+            java.util.List<String> got = rt.blockOn(() -> {
+                var in = ChunkedSource.bytewise(bytes("alpha\n\nbeta\r\ngamma\n"));
+                var framed = new Framed<>(IoTesting.byteChannel(in, new RecordingSink()), new LinesCodec(64));
+                try (io.weft.stream.Stream<String> lines = framed.stream()) {
+                    return lines.filter(l -> !l.isEmpty()).map(String::toUpperCase).toList();
+                }
+            });
+            org.assertj.core.api.Assertions.assertThat(got).containsExactly("ALPHA", "BETA", "GAMMA");
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag(WeftTesting.CONTRACT)
+    void closingTheStreamClosesTheChannel() {
+        try (var rt = runtime(io.weft.runtime.RuntimeFlavor.MULTI_THREAD)) {
+            rt.blockOn(() -> {
+                PipeEnd[] pair = IoTesting.duplexPair(64);
+                var framed = new Framed<>(pair[0], new LinesCodec(64));
+                pair[1].write(java.nio.ByteBuffer.wrap(bytes("one\n")));
+                io.weft.stream.Stream<String> lines = framed.stream();
+                org.assertj.core.api.Assertions.assertThat(lines.next()).isEqualTo("one");
+                lines.close();
+                org.assertj.core.api.Assertions.assertThat(pair[0].isOpen()).isFalse();
+                return null;
+            });
+        }
+    }
 }

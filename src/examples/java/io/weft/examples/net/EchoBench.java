@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
  * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
- * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty}. Writes the table to
+ * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty} (also {@code weft-driver}:
+ * Weft with only the driver thread polling the selector). Writes the table to
  * {@code target/echo-bench.md} too.
  */
 public final class EchoBench {

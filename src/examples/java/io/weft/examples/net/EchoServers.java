@@ -27,6 +27,8 @@ import java.nio.ByteBuffer;
  * The three echo servers the echo benchmark compares, each with two worker threads:
  * <ul>
  *   <li>{@code weft}: a task per connection on Weft's runtime, parked on Weft's reactor;</li>
+ *   <li>{@code weft-driver}: the same, with readiness polled only by the runtime's driver thread
+ *       ({@code -Dweft.io.carrierPolling=false}), to measure what carrier polling buys;</li>
  *   <li>{@code jdk}: a virtual thread per connection on the JDK default scheduler with blocking
  *       {@code java.net} sockets, parked by the JDK's own poller;</li>
  *   <li>{@code netty}: Netty 4.2, NIO transport, two event loops.</li>
@@ -50,9 +52,14 @@ public final class EchoServers {
         InetSocketAddress addr = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         switch (impl) {
             case "weft" -> weft(addr);
+            case "weft-driver" -> {
+                // Weft with readiness polled only by the driver thread, not by the carriers.
+                System.setProperty("weft.io.carrierPolling", "false");
+                weft(addr);
+            }
             case "jdk" -> jdk(addr);
             case "netty" -> netty(addr);
-            default -> throw new IllegalArgumentException("unknown server " + impl + " (weft, jdk, netty)");
+            default -> throw new IllegalArgumentException("unknown server " + impl + " (weft, weft-driver, jdk, netty)");
         }
     }
 

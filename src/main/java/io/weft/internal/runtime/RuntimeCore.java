@@ -45,6 +45,13 @@ public final class RuntimeCore implements TaskOwner {
     static final long UNWIND_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private static final AtomicInteger RUNTIME_IDS = new AtomicInteger();
+    /**
+     * Whether carriers poll the reactor themselves (the default, Tokio's way) or leave it to the
+     * driver thread alone ({@code -Dweft.io.carrierPolling=false}); kept so the echo benchmark can
+     * compare the two.
+     */
+    static final boolean CARRIERS_POLL_IO =
+        !"false".equalsIgnoreCase(System.getProperty("weft.io.carrierPolling"));
 
     private final RuntimeConfig config;
     private final WeftScheduler scheduler;
@@ -93,7 +100,9 @@ public final class RuntimeCore implements TaskOwner {
         blocking.onTaskEnd(time::runtimeIdle);
         if (scheduler != null) {
             WeftScheduler sched = scheduler;
-            time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
+            if (CARRIERS_POLL_IO) {
+                time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
+            }
             scheduler.onQuiescent = time::runtimeIdle;
             scheduler.start();
         }
