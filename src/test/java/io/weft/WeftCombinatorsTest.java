@@ -228,7 +228,32 @@ class WeftCombinatorsTest {
         try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
             Log log = new Log();
             rt.blockOn(() -> {
-                assertThatThrownBy(() -> Weft.race(log.failing("f1", 1), log.failing("f2", 30), log.failing("f3", 60)))
+                // Latches, not sleeps, order the failures: f1, then f2, then f3 (a loaded machine can
+                // delay a 1 ms sleeper past a 60 ms one).
+                var f1Done = new java.util.concurrent.CountDownLatch(1);
+                var f2Done = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.Callable<String> f1 = () -> {
+                    try {
+                        throw new IllegalStateException("f1");
+                    } finally {
+                        f1Done.countDown();
+                    }
+                };
+                java.util.concurrent.Callable<String> f2 = () -> {
+                    f1Done.await();
+                    Thread.sleep(20); // f1's failure is recorded by the race before f2's
+                    try {
+                        throw new IllegalStateException("f2");
+                    } finally {
+                        f2Done.countDown();
+                    }
+                };
+                java.util.concurrent.Callable<String> f3 = () -> {
+                    f2Done.await();
+                    Thread.sleep(20);
+                    throw new IllegalStateException("f3");
+                };
+                assertThatThrownBy(() -> Weft.race(f1, f2, f3))
                     .isInstanceOfSatisfying(JoinException.class, e -> {
                         assertThat(e.isFailed()).isTrue();
                         assertThat(e.getCause()).hasMessage("f3");

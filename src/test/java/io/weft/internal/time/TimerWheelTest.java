@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * never late (in the first poll that reaches it), in deadline order, FIFO among equal deadlines.
  * Rerun one with {@code -Dweft.test.seed=N}.
  */
-@Timeout(30)
+@Timeout(120) // pure computation, but a loaded 2-core machine has taken 30 s
 class TimerWheelTest {
 
     /** 64^L ms: the width of one slot at level L. */
