@@ -215,10 +215,11 @@ public final class ChatServer implements AutoCloseable {
             config.log().accept("chat #" + id + ": " + stream.peerAddress() + " is " + name);
             AtomicReference<String> dropReason = new AtomicReference<>();
             String why;
-            // Subscribe before saying welcome: once the client reads the welcome, it hears everything.
+            // Subscribe, tell the room, then say welcome: once the client reads the welcome, it hears
+            // everything said after it, and everyone else has been told it is here.
             try (Broadcast.Receiver<Message> rx = room.subscribe(); TaskScope scope = Task.scope()) {
-                lines.writeFrame("*** welcome, " + name + "; here: " + others(name));
                 publish(id, "*** " + name + " joined");
+                lines.writeFrame("*** welcome, " + name + "; here: " + others(name));
                 JoinHandle<Void> writer = scope.fork(() -> forward(rx, lines, stream, id, dropReason));
                 try {
                     readLines(lines, id, name);

@@ -218,7 +218,8 @@ public final class EchoServer implements AutoCloseable {
             EchoServer echo = rt.blockOn(() -> start(config));
             InetSocketAddress a = echo.address();
             System.out.println("Weft echo server listening on " + a.getHostString() + ":" + a.getPort()
-                + " (idle timeout " + config.idleTimeout() + ", write timeout " + config.writeTimeout() + ")");
+                + " (idle timeout " + Flags.human(config.idleTimeout()) + ", write timeout "
+                + Flags.human(config.writeTimeout()) + ")");
             System.out.println("try it:   nc " + a.getHostString() + " " + a.getPort()
                 + "      (each line you type comes back; Ctrl-C here stops the server)");
             echo.awaitClosed();

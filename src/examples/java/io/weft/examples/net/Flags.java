@@ -49,6 +49,15 @@ final class Flags {
         return millis <= 0 ? null : Duration.ofMillis(millis);
     }
 
+    /** {@return a duration for people: "1.5 s", "none"} */
+    static String human(Duration d) {
+        if (d == null) {
+            return "none";
+        }
+        double s = d.toMillis() / 1000.0;
+        return (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s)) + " s";
+    }
+
     /** {@code host:port}. */
     static InetSocketAddress hostPort(String s) {
         int colon = s.lastIndexOf(':');

@@ -56,7 +56,12 @@ public final class TcpServer implements AutoCloseable {
 
     /** A connection task; the holder exists before the task does, so the task can remove itself. */
     private static final class Connection {
+        final TcpStream stream;
         volatile JoinHandle<Void> task;
+
+        Connection(TcpStream stream) {
+            this.stream = stream;
+        }
     }
 
     private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
@@ -64,13 +69,15 @@ public final class TcpServer implements AutoCloseable {
     private final String name;
     private final InetSocketAddress address;
     private final Consumer<String> log;
+    private final TcpListener listener;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private volatile JoinHandle<Void> acceptLoop;
 
-    private TcpServer(String name, InetSocketAddress address, Consumer<String> log) {
+    private TcpServer(String name, InetSocketAddress address, Consumer<String> log, TcpListener listener) {
         this.name = name;
+        this.listener = listener;
         this.address = address;
         this.log = log;
     }
@@ -93,7 +100,7 @@ public final class TcpServer implements AutoCloseable {
         TcpListener listener = TcpListener.bind(address, 1024);
         TcpServer server;
         try {
-            server = new TcpServer(name, (InetSocketAddress) listener.localAddress(), log);
+            server = new TcpServer(name, (InetSocketAddress) listener.localAddress(), log, listener);
         } catch (IOException | RuntimeException e) {
             listener.close();
             throw e;
@@ -117,7 +124,7 @@ public final class TcpServer implements AutoCloseable {
                     continue;
                 }
                 long id = accepted.incrementAndGet();
-                Connection c = new Connection();
+                Connection c = new Connection(stream);
                 live.add(c);
                 c.task = Task.spawn(() -> serveOne(c, stream, id, handler));
             }
@@ -180,7 +187,8 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, aborts every connection task and waits until all have ended. Idempotent;
+     * Stops accepting, aborts every connection task and waits until all have ended; closes the
+     * listener and the streams of tasks that were aborted before they started. Idempotent;
      * call it from outside the server's tasks (a task that is itself being aborted cannot wait).
      */
     @Override
@@ -202,6 +210,20 @@ public final class TcpServer implements AutoCloseable {
             } catch (JoinException e) {
                 // cancelled, as asked
             }
+        }
+        // A task aborted before it ever ran never reached its try-with-resources: close for it.
+        closeQuietly(listener);
+        for (Connection c : live) {
+            closeQuietly(c.stream);
+            live.remove(c);
+        }
+    }
+
+    private void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.accept(name + ": closing " + c + " failed: " + e);
         }
     }
 

@@ -53,7 +53,9 @@ class ChatServerTest {
     @EnumSource(RuntimeFlavor.class)
     void threeClientsSeeEachOthersMessagesInOrderAndTheirComingsAndGoings(RuntimeFlavor flavor) throws Exception {
         int perClient = 200;
-        try (Runtime rt = runtime(flavor); ChatServer chat = rt.blockOn(() -> ChatServer.start(config()))) {
+        // The room keeps more than all 600 messages: nobody can lag, however the three interleave.
+        var cfg = config().withRoomCapacity(4 * perClient);
+        try (Runtime rt = runtime(flavor); ChatServer chat = rt.blockOn(() -> ChatServer.start(cfg))) {
             var a = chat.address();
             try (LineClient alice = join(a, "alice"); LineClient bob = join(a, "bob")) {
                 assertThat(alice.readLine()).isEqualTo("*** bob joined");
