@@ -65,7 +65,9 @@ import java.util.function.Consumer;
  * not read at all, its writer's {@linkplain TcpStream#writeTimeout(Duration) write timeout} fires
  * and the server drops it ({@code *** name was dropped (not reading)}). Memory stays bounded either
  * way: the ring holds {@code roomCapacity} messages, and each connection at most one line in its
- * read buffer and one in flight to its socket.
+ * read buffer and one in flight to its socket. ({@code N} counts every message the ring dropped
+ * before this client's writer got to it, the client's own included: a writer passes over its
+ * client's messages in the ring too, so a chatty client on a busy server can lag on them.)
  *
  * <h2>Misbehaving clients</h2>
  * <ul>

@@ -133,19 +133,31 @@ class EchoServerTest {
     @Test
     void aClientThatNeverReadsIsDisconnectedByTheWriteTimeoutWithoutTheServerBuffering() throws Exception {
         var cfg = config().withWriteTimeout(Duration.ofMillis(300));
-        try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD); EchoServer echo = rt.blockOn(() -> EchoServer.start(cfg))) {
+        try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD); EchoServer echo = rt.blockOn(() -> EchoServer.start(cfg));
+             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             try (Socket hog = connect(echo.address(), 4096)) {
                 OutputStream out = hog.getOutputStream();
-                byte[] chunk = new byte[64 * 1024];
-                // The server can hold one 8 KiB buffer plus what the kernel buffers: far less than this.
-                assertThatThrownBy(() -> {
+                // The server holds one 8 KiB buffer plus what the kernel buffers: far less than this.
+                Future<?> writing = pool.submit(() -> {
+                    byte[] chunk = new byte[64 * 1024];
                     for (long n = 0; n < 512L * 1024 * 1024; n += chunk.length) {
                         out.write(chunk);
                     }
-                }).as("the server drops a client that does not read").isInstanceOf(IOException.class);
+                    return null;
+                });
+                eventually("the server's write timed out", () -> echo.timedOut() == 1);
+                eventually("the connection has ended", () -> echo.active() == 0);
+                try {
+                    writing.get(20, java.util.concurrent.TimeUnit.SECONDS);
+                    org.assertj.core.api.Assertions.fail("the client wrote 512 MiB to a server that does not read");
+                } catch (java.util.concurrent.TimeoutException e) {
+                    org.assertj.core.api.Assertions.fail("the server closed the connection (" + log.lines
+                        + "), but the client's write is still blocked 20 s later: no reset reached it");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).as("the client's write fails: the server closed with bytes unread")
+                        .isInstanceOf(IOException.class);
+                }
             }
-            eventually("the write timeout was counted", () -> echo.timedOut() == 1);
-            eventually("the connection has ended", () -> echo.active() == 0);
             try (Socket next = connect(echo.address())) {
                 assertThat(roundTrip(next, "ok".getBytes())).isEqualTo("ok".getBytes());
             }
