@@ -19,6 +19,9 @@ public final class Demo {
         String[] rest = args.length == 0 || args[0].startsWith("-") ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (which) {
             case "tasks" -> TasksDemo.main(rest);
+            case "echo" -> io.weft.examples.net.EchoServer.main(rest);
+            case "chat" -> io.weft.examples.net.ChatServer.main(rest);
+            case "proxy" -> io.weft.examples.net.ProxyServer.main(rest);
             case "echo-bench" -> io.weft.examples.net.EchoBench.main(rest);
             case "help", "--help", "-h" -> usage();
             default -> {
@@ -33,6 +36,12 @@ public final class Demo {
         System.out.println("""
             usage: scripts/demo [example] [options]
               tasks [--tasks N] [--workers N]   spawn N tasks (default 1,000,000), park them all, wake them, report
+              echo [--port 7000] [--idle-timeout S]
+                                                a TCP echo server (try: nc 127.0.0.1 7000)
+              chat [--port 7001] [--max-line N] [--capacity N]
+                                                a line-based chat room (nc 127.0.0.1 7001 in a few terminals)
+              proxy [--port 7002] [--upstream 127.0.0.1:7000]
+                                                a TCP proxy (to the echo server by default)
               echo-bench [--rounds N] [--conns 64,1024] [--seconds S]
                                                 TCP echo: Weft's reactor vs the JDK's poller vs Netty, same run
             """);
