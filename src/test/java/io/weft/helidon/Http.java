@@ -60,12 +60,29 @@ final class Http {
                 int n;
                 while ((n = in.read(buf)) > 0) {
                     out.write(buf, 0, n);
+                    if (complete(out.toString(StandardCharsets.ISO_8859_1))) {
+                        break;
+                    }
                 }
             } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
                 // what arrived so far is the answer
             }
             return out.toString(StandardCharsets.ISO_8859_1);
         }
+    }
+
+    /** {@return true once {@code raw} holds a whole response with a Content-Length body} */
+    private static boolean complete(String raw) {
+        int end = raw.indexOf("\r\n\r\n");
+        if (end < 0) {
+            return false;
+        }
+        for (String line : raw.substring(0, end).split("\r\n")) {
+            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                return raw.length() - end - 4 >= Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return false;
     }
 
     /** {@return the status code of the first response in {@code raw}, or -1 if there is none} */
