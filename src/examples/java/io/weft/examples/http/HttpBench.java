@@ -28,7 +28,9 @@ import java.util.regex.Pattern;
  * {@code --warmup S} (default 1), {@code --rounds N} (default 3), {@code --threads N} (load generator
  * threads, default 2), {@code --workers N} (Weft carriers, default: processors),
  * {@code --servers weft,jdk} (add {@code weft-poller1}, {@code jdk-poller1}: the same with
- * {@code -Djdk.pollerMode=1}, the JDK's platform-thread socket pollers).
+ * {@code -Djdk.pollerMode=1}, the JDK's platform-thread socket pollers; {@code weft-pollers-on-weft}:
+ * the JDK's virtual sub-pollers left to start on Weft's carriers, {@code -Dweft.jdkPollers=inherit}).
+ * {@code WEFT_BENCH_SERVER_JVM_OPTS} adds JVM options to every server.
  */
 public final class HttpBench {
     private HttpBench() {}
@@ -89,7 +91,7 @@ public final class HttpBench {
                         LoadGen.Result r = LoadGen.run(new InetSocketAddress("127.0.0.1", s.port()), "/", c, threads,
                             Duration.ofMillis((long) (warmup * 1000)), Duration.ofMillis((long) (duration * 1000)));
                         results.get(s.name()).add(r);
-                        System.out.printf("   round %d %-12s %s%n", round + 1, s.name(), r.line());
+                        System.out.printf("   round %d %-22s %s%n", round + 1, s.name(), r.line());
                     }
                 }
                 printSummary(c, results);
@@ -109,10 +111,10 @@ public final class HttpBench {
 
     private static void printSummary(int connections, Map<String, List<LoadGen.Result>> results) {
         System.out.printf("   medians over %d rounds, %d connections:%n", results.values().iterator().next().size(), connections);
-        System.out.printf("   %-12s %12s %10s %10s %10s%n", "server", "req/s", "p50 ms", "p99 ms", "p99.9 ms");
+        System.out.printf("   %-22s %12s %10s %10s %10s%n", "server", "req/s", "p50 ms", "p99 ms", "p99.9 ms");
         for (var e : results.entrySet()) {
             List<LoadGen.Result> rs = e.getValue();
-            System.out.printf("   %-12s %,12.0f %10.3f %10.3f %10.3f%n", e.getKey(),
+            System.out.printf("   %-22s %,12.0f %10.3f %10.3f %10.3f%n", e.getKey(),
                 median(rs, LoadGen.Result::requestsPerSecond), median(rs, r -> r.ms(50)),
                 median(rs, r -> r.ms(99)), median(rs, r -> r.ms(99.9)));
         }
@@ -139,6 +141,9 @@ public final class HttpBench {
             "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch"));
         if (name.endsWith("-poller1")) {
             cmd.add("-Djdk.pollerMode=1");
+        }
+        if (name.endsWith("-pollers-on-weft")) {
+            cmd.add("-Dweft.jdkPollers=inherit"); // the sub-pollers start in the first connection task
         }
         String extra = System.getenv("WEFT_BENCH_SERVER_JVM_OPTS");
         if (extra != null && !extra.isBlank()) {
