@@ -161,6 +161,9 @@ class WeftWebServerTest {
             assertThat(server.activeTasks()).isZero();
             eventually(Duration.ofSeconds(5), () -> rt.metrics().aliveTasks() == 0,
                 () -> "tasks still alive after stop: " + rt.metrics().aliveTasks());
+            // Helidon's accept thread is gone too. (Helidon 4.5 never cancels its per-server daemon
+            // "helidon-idle-connection-timer" Timer, on Weft or not: that thread is Helidon's to fix.)
+            WeftTesting.assertNoThreadsEventually("server-@default-listener", Duration.ofSeconds(5));
         }
     }
 
