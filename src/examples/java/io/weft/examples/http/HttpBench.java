@@ -124,12 +124,28 @@ public final class HttpBench {
             System.out.printf("   weft / jdk: req/s %.2fx, p99 %.2fx (below 1 is lower latency)%n",
                 median(weft, LoadGen.Result::requestsPerSecond) / median(jdk, LoadGen.Result::requestsPerSecond),
                 median(weft, r -> r.ms(99)) / median(jdk, r -> r.ms(99)));
+            // Paired by round (the two runs of a round are seconds apart, so they share the machine's
+            // mood): steadier than a ratio of medians when the machine is busy.
+            double[] tput = new double[weft.size()];
+            double[] p99 = new double[weft.size()];
+            for (int i = 0; i < tput.length; i++) {
+                tput[i] = weft.get(i).requestsPerSecond() / jdk.get(i).requestsPerSecond();
+                p99[i] = weft.get(i).ms(99) / jdk.get(i).ms(99);
+            }
+            java.util.Arrays.sort(tput);
+            java.util.Arrays.sort(p99);
+            System.out.printf("   paired by round: req/s ratio median %.2f (%.2f-%.2f), p99 ratio median %.2f (%.2f-%.2f); weft ahead in %d of %d rounds%n",
+                mid(tput), tput[0], tput[tput.length - 1], mid(p99), p99[0], p99[p99.length - 1],
+                java.util.Arrays.stream(tput).filter(x -> x >= 1).count(), tput.length);
         }
     }
 
     private static double median(List<LoadGen.Result> rs, ToDoubleFunction<LoadGen.Result> f) {
-        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return mid(rs.stream().mapToDouble(f).sorted().toArray());
+    }
+
+    private static double mid(double[] sorted) {
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 
     /** Starts {@link HelloWorld} in a JVM of its own and waits for its "Listening on" line. */
