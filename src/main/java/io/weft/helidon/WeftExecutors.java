@@ -80,7 +80,25 @@ final class WeftExecutors {
             }
             Entry e = new Entry(interruptable);
             live.add(e);
-            JoinHandle<T> h = handle.spawn(() -> {
+            JoinHandle<T> h;
+            try {
+                h = spawnTracked(work, e);
+            } catch (RuntimeException | Error failure) {
+                live.remove(e); // no task was made (out of memory for a thread, say): Helidon closes the socket
+                throw new RejectedExecutionException(role + " could not spawn a task", failure);
+            }
+            e.handle = h;
+            if (h.isCancelled() && !e.started) {
+                // The body never ran and never will: the runtime refused the spawn or aborted the task
+                // before it started (it is shutting down). Helidon closes the socket itself.
+                live.remove(e);
+                throw new RejectedExecutionException("Weft runtime is shutting down; " + role + " takes no more work");
+            }
+            return h;
+        }
+
+        private <T> JoinHandle<T> spawnTracked(Callable<T> work, Entry e) {
+            return handle.spawn(() -> {
                 e.started = true;
                 try {
                     return work.call();
@@ -94,14 +112,6 @@ final class WeftExecutors {
                     live.remove(e);
                 }
             });
-            e.handle = h;
-            if (h.isCancelled() && !e.started) {
-                // The body never ran and never will: the runtime refused the spawn or aborted the task
-                // before it started (it is shutting down). Helidon closes the socket itself.
-                live.remove(e);
-                throw new RejectedExecutionException("Weft runtime is shutting down; " + role + " takes no more work");
-            }
-            return h;
         }
 
         /** Drops entries whose task has ended without running its body (see the class overview). */

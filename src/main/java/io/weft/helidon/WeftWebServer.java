@@ -94,7 +94,7 @@ public final class WeftWebServer implements AutoCloseable {
     }
 
     /**
-     * Starts the server: binds its listeners and starts accepting.
+     * Starts the server: binds its listeners and starts accepting. Does nothing if it is running.
      *
      * {@snippet :
      * WeftWebServer server = WeftWebServer.create(rt, routing).start();
@@ -103,7 +103,10 @@ public final class WeftWebServer implements AutoCloseable {
      * @return this server
      * @throws IllegalStateException if the runtime is shutting down or shut down
      */
-    public WeftWebServer start() {
+    public synchronized WeftWebServer start() {
+        if (server.isRunning()) {
+            return this;
+        }
         if (!core.onShutdown(stopOnRuntimeShutdown)) {
             throw new IllegalStateException("the Weft runtime is shut down; cannot serve on it: " + runtime);
         }

@@ -215,6 +215,37 @@ class WeftWebServerTest {
     }
 
     @Test
+    void shutdownNowWhileServingAbortsHandlersAndStopsTheServer() throws Exception {
+        CountDownLatch entered = new CountDownLatch(3);
+        WeftWebServer server = WeftWebServer.create(rt, r -> r.get("/stuck", (req, res) -> {
+            entered.countDown();
+            Time.sleep(Duration.ofMinutes(5)); // aborted by shutdownNow: CancelledException
+            res.send("never");
+        })).start();
+        int port = server.port();
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            inFlight.add(Http.client().sendAsync(HttpRequest.newBuilder(Http.uri(port, "/stuck")).build(),
+                HttpResponse.BodyHandlers.ofString()));
+        }
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        rt.shutdownNow();
+        assertThat(rt.awaitTermination(Duration.ofSeconds(10))).isTrue();
+        for (CompletableFuture<HttpResponse<String>> f : inFlight) {
+            // Helidon answers a handler that threw (here: CancelledException) with 500, or the
+            // connection closes: either way the client is not left hanging.
+            try {
+                assertThat(f.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(500);
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(java.io.IOException.class);
+            }
+        }
+        eventually(Duration.ofSeconds(5), () -> !server.isRunning(), () -> "server still running after shutdownNow");
+        assertThat(server.activeTasks()).isZero();
+        assertThatThrownBy(() -> Http.get(Http.client(), port, "/stuck")).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
     void aShutDownRuntimeIsRefused() {
         rt.shutdownNow();
         assertThatThrownBy(() -> WeftWebServer.create(rt, r -> r.get("/", (req, res) -> res.send("x"))))
