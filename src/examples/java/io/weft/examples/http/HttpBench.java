@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * {@code --servers weft,jdk} (add {@code weft-poller1}, {@code jdk-poller1}: the same with
  * {@code -Djdk.pollerMode=1}, the JDK's platform-thread socket pollers; {@code weft-pollers-on-weft}:
  * the JDK's virtual sub-pollers left to start on Weft's carriers, {@code -Dweft.jdkPollers=inherit}).
- * {@code WEFT_BENCH_SERVER_JVM_OPTS} adds JVM options to every server.
+ * A name may end in {@code +property=value} parts, set as system properties in that server's JVM
+ * ({@code weft+weft.spinRounds=4}); {@code WEFT_BENCH_SERVER_JVM_OPTS} adds JVM options to every server.
  */
 public final class HttpBench {
     private HttpBench() {}
@@ -148,6 +149,11 @@ public final class HttpBench {
         return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 
+    private static String parts0(String name) {
+        int plus = name.indexOf('+');
+        return plus < 0 ? name : name.substring(0, plus);
+    }
+
     /** Starts {@link HelloWorld} in a JVM of its own and waits for its "Listening on" line. */
     private static Server startServer(String name, int workers) throws IOException {
         String scheduler = name.startsWith("weft") ? "weft" : "jdk";
@@ -155,11 +161,16 @@ public final class HttpBench {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "--add-opens", "java.base/java.lang=ALL-UNNAMED",
             "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch"));
-        if (name.endsWith("-poller1")) {
+        if (parts0(name).endsWith("-poller1")) {
             cmd.add("-Djdk.pollerMode=1");
         }
-        if (name.endsWith("-pollers-on-weft")) {
+        if (parts0(name).endsWith("-pollers-on-weft")) {
             cmd.add("-Dweft.jdkPollers=inherit"); // the sub-pollers start in the first connection task
+        }
+        // "weft+weft.spinRounds=4+jdk.pollerMode=1": the same server with system properties set.
+        String[] parts = name.split("\\+");
+        for (int i = 1; i < parts.length; i++) {
+            cmd.add("-D" + parts[i]);
         }
         String extra = System.getenv("WEFT_BENCH_SERVER_JVM_OPTS");
         if (extra != null && !extra.isBlank()) {
