@@ -2,6 +2,7 @@ package io.weft.helidon;
 
 import io.helidon.common.task.HelidonTaskExecutor;
 import io.helidon.common.task.InterruptableTask;
+import io.weft.internal.task.Bridge;
 import io.weft.runtime.Handle;
 import io.weft.task.JoinHandle;
 import java.util.List;
@@ -27,7 +28,10 @@ import java.util.concurrent.locks.LockSupport;
  *   accept loop answers by closing the socket and releasing its connection permit. The Entry's
  *   `started` flag tells that case from a task that ran and was aborted at once: a cancelled outcome
  *   is final only after the body ran or was skipped, so cancelled and not started means never run,
- *   and Helidon's handler never got to release the permit itself.
+ *   and Helidon's handler never got to release the permit itself. A connection task aborted later but
+ *   still before its body ran (shutdownNow, forceTerminate) is caught by a completion callback
+ *   (`started` still false) and its handler is run by reap() on an interrupted platform thread, so it
+ *   closes its socket: otherwise the client would wait on an open, unread connection for ever.
  *
  * State: RUNNING -> SHUTDOWN (no new work) -> TERMINATED (every Entry gone, or forced). Only these
  *   three values; `state` is volatile and written under CAS or by the one thread that stops the server.
@@ -62,6 +66,25 @@ final class WeftExecutors {
         }
     }
 
+    /**
+     * Runs a connection handler whose task was aborted before it started, so it releases what it owns:
+     * on a platform thread with its interrupt status set, the handler's first channel operation closes
+     * the socket (ClosedByInterruptException), and its own finally blocks release Helidon's connection
+     * permit, as when Helidon's forceTerminate interrupts a connection thread. Only shutdown races get
+     * here, so a thread each is cheap enough; a platform thread, because the caller may be a virtual
+     * thread of a runtime that is stopping, whose scheduler a new virtual thread would inherit.
+     */
+    static void reap(InterruptableTask<?> task) {
+        Thread.ofPlatform().daemon().name("weft-helidon-reaper").start(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                task.run();
+            } catch (Throwable ignored) {
+                // it ends the connection either way; there is no one to tell
+            }
+        });
+    }
+
     /** What both executors share: spawning through the handle, tracking, and the waits. */
     abstract static class Tracker {
         final Handle handle;
@@ -93,6 +116,15 @@ final class WeftExecutors {
                 // before it started (it is shutting down). Helidon closes the socket itself.
                 live.remove(e);
                 throw new RejectedExecutionException("Weft runtime is shutting down; " + role + " takes no more work");
+            }
+            if (interruptable != null) {
+                // Aborted from now on before its body ran (shutdownNow, forceTerminate), the task would
+                // drop Helidon's handler, and with it the socket and the connection permit it owns.
+                Bridge.taskOf(h).onDone(() -> {
+                    if (!e.started) {
+                        reap(interruptable);
+                    }
+                });
             }
             return h;
         }
