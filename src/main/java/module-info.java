@@ -8,6 +8,8 @@ module io.weft {
     requires org.jctools.core;
     requires java.management;
     requires jdk.management;
+    requires static io.helidon.webserver;   // only io.weft.helidon needs Helidon
+    requires static io.helidon.common.task; // HelidonTaskExecutor (not re-exported by io.helidon.webserver)
 
     exports io.weft;
     exports io.weft.runtime;
@@ -17,4 +19,5 @@ module io.weft {
     exports io.weft.task;
     exports io.weft.time;
     exports io.weft.net;
+    exports io.weft.helidon;
 }

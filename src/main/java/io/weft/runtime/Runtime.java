@@ -46,6 +46,10 @@ public final class Runtime implements AutoCloseable {
     private final Handle handle;
     private final RuntimeFlavor flavor;
 
+    static {
+        io.weft.internal.runtime.RuntimeAccess.register(r -> ((Runtime) r).core);
+    }
+
     private Runtime(RuntimeCore core, RuntimeFlavor flavor) {
         this.core = core;
         this.flavor = flavor;

@@ -13,6 +13,7 @@ import io.weft.task.CancelledException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -33,6 +34,11 @@ import java.util.concurrent.locks.LockSupport;
  *   every task, allow a short grace for them to unwind; then stop carriers and the blocking pool.
  *   shutdownNow(): ABORTING at once, the rest on a background thread. Continuations that arrive after
  *   the carriers stopped run on the LateExecutor, so aborted tasks still complete their handles.
+ *
+ * Shutdown listeners (onShutdown): run once, on the thread that shuts down (a background thread for
+ *   shutdownNow), after spawns from outside are refused and before the wait for tasks. A server that
+ *   feeds the runtime from outside (io.weft.helidon) closes its door there, so its connection tasks can
+ *   end within the graceful timeout instead of being aborted at its deadline.
  * </pre>
  */
 public final class RuntimeCore implements TaskOwner {
@@ -66,6 +72,7 @@ public final class RuntimeCore implements TaskOwner {
     private final int runtimeId = RUNTIME_IDS.incrementAndGet();
     private volatile int state;
     private volatile boolean shutdownStarted;
+    private final CopyOnWriteArrayList<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
     /** The public facade ({@code Handle}), set once by {@code Runtime}. */
     public volatile Object facade;
 
@@ -295,6 +302,7 @@ public final class RuntimeCore implements TaskOwner {
             state = DRAINING;
         }
         long deadline = System.nanoTime() + safeNanos(timeout);
+        runShutdownListeners();
         boolean clean = awaitNoTasks(deadline);
         if (!clean) {
             state = ABORTING;
@@ -322,9 +330,49 @@ public final class RuntimeCore implements TaskOwner {
             }
         }
         Thread.ofPlatform().daemon().name("weft-shutdown-" + runtimeId).start(() -> {
+            runShutdownListeners();
             awaitNoTasks(System.nanoTime() + Math.max(UNWIND_GRACE_NANOS, safeNanos(config.shutdownTimeout())));
             terminate();
         });
+    }
+
+    /**
+     * Registers {@code listener} to run once when this runtime begins to shut down (see the class
+     * overview). A listener that throws is logged and does not stop the shutdown.
+     *
+     * @param listener what to run
+     * @return true if registered; false if a shutdown has already begun (the listener is not run)
+     */
+    public boolean onShutdown(Runnable listener) {
+        synchronized (lifecycle) {
+            if (shutdownStarted) {
+                return false;
+            }
+            shutdownListeners.add(listener);
+            return true;
+        }
+    }
+
+    /**
+     * Removes a listener registered with {@link #onShutdown(Runnable)}, if it has not run.
+     *
+     * @param listener the listener
+     */
+    public void removeShutdownListener(Runnable listener) {
+        shutdownListeners.remove(listener);
+    }
+
+    private void runShutdownListeners() {
+        for (Runnable r : shutdownListeners) {
+            if (!shutdownListeners.remove(r)) {
+                continue; // removed, or run by a concurrent shutdown path
+            }
+            try {
+                r.run();
+            } catch (Throwable e) {
+                System.getLogger("io.weft").log(System.Logger.Level.ERROR, "shutdown listener threw", e);
+            }
+        }
     }
 
     private void abortAll() {

@@ -41,6 +41,18 @@ public final class VirtualThreads {
     /** System property that forces the JDK default scheduler even when the hooks are open. */
     public static final String FORCE_DEFAULT_PROP_NAME = "weft.forceDefaultScheduler";
 
+    /**
+     * System property: where the JDK's socket poller threads start. {@code default} (the default)
+     * starts them on the JDK default scheduler before any carrier runs; {@code inherit} leaves them to
+     * the JDK, so on JDK 25 they inherit the scheduler of the first virtual thread that blocks on a
+     * socket, possibly a Weft task. {@code inherit} exists to measure that set-up (scripts/demo
+     * http-bench); with it, shutting that runtime down leaves every blocking socket in the JVM without
+     * its poller.
+     */
+    public static final String JDK_POLLERS_PROP_NAME = "weft.jdkPollers";
+    /** Default of {@link #JDK_POLLERS_PROP_NAME}. */
+    public static final String JDK_POLLERS_DEFAULT = "default";
+
     private static final Constructor<?> BUILDER_CTOR;
     private static final MethodHandle CURRENT_CARRIER;
     private static final String UNAVAILABLE_REASON;
@@ -75,7 +87,7 @@ public final class VirtualThreads {
         MethodHandle[] containerHooks = ctor == null ? null : containerHooks();
         START_IN = containerHooks == null ? null : containerHooks[0];
         NEW_CONTAINER = containerHooks == null ? null : containerHooks[1];
-        if (ctor != null) {
+        if (ctor != null && !"inherit".equals(System.getProperty(JDK_POLLERS_PROP_NAME, JDK_POLLERS_DEFAULT))) {
             startJdkPollersOffWeft();
         }
     }

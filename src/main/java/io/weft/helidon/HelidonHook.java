@@ -1,0 +1,186 @@
+package io.weft.helidon;
+
+import io.helidon.common.task.HelidonTaskExecutor;
+import io.helidon.webserver.WebServer;
+import io.weft.runtime.Handle;
+import java.lang.reflect.Field;
+import java.lang.reflect.InaccessibleObjectException;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where Weft reaches into Helidon: the listeners' executor fields, replaced between {@code build()}
+ * and {@code start()}.
+ *
+ * <pre>
+ * Implementation overview
+ *
+ * Why this hook. Helidon 4.5 makes every server thread in the package-private final class
+ *   io.helidon.webserver.ExecutorsFactory and offers no option, SPI or factory to change it
+ *   (design NOTES section 3). Two ways were shown to work on 4.5.0:
+ *   (a) a class io.helidon.webserver.ExecutorsFactory of our own, earlier on the class path than
+ *       Helidon's jar;
+ *   (b) reflection: between build() and start(), replace each ServerListener's readerExecutor and
+ *       sharedExecutor.
+ *   Weft uses (b). (a) depends on class-path order (a build tool, an IDE or a fat-jar shader that puts
+ *   Helidon first silently loses it, and requests then run on the JDK default scheduler with no error);
+ *   it cannot work on the module path at all (a package split between io.weft and io.helidon.webserver
+ *   is refused); and it is global: every Helidon server in the JVM would run on one runtime. (b)
+ *   applies per server, to a runtime given by the caller, whatever the jar order or shading, and
+ *   when it stops applying it fails at once, here, with the reason and both versions in the message.
+ *   Its costs: the fields are private and final (JDK 25 allows Field.set after setAccessible on the
+ *   class path; on the module path Helidon's package must be opened to io.weft; JDK 26 warns, JEP
+ *   500), and Helidon's main branch moves the reader executor into a SocketTransportBinding, so the
+ *   version is pinned in pom.xml and HelidonHookTest checks every field below.
+ *
+ * What is replaced, and what is not.
+ *   ServerListener.readerExecutor  (HelidonTaskExecutor) one task per accepted connection: requests
+ *                                   and their handlers run there (HTTP/1).
+ *   ServerListener.sharedExecutor  (ExecutorService) asynchronous writes, HTTP/2 streams, helpers.
+ *   LoomServer.executorService is left to Helidon: it only runs each listener's start() and stop()
+ *   (bind, start the accept thread; close, drain). Kept off Weft, stopping the server still works
+ *   while the runtime shuts down or after it has, which is exactly when a server is stopped.
+ *   The accept loop (ServerListener.listen) is a platform thread in Helidon and stays one.
+ * </pre>
+ */
+final class HelidonHook {
+    private HelidonHook() {}
+
+    /** The Helidon version this hook is written and tested against; pom.xml pins it. */
+    static final String BUILT_FOR = "4.5.0";
+
+    private static final String LOOM_SERVER = "io.helidon.webserver.LoomServer";
+    private static final String SERVER_LISTENER = "io.helidon.webserver.ServerListener";
+
+    /** The fields the hook needs: class, name, declared type. */
+    private static final String[][] FIELDS = {
+        {LOOM_SERVER, "listeners", Map.class.getName()},
+        {SERVER_LISTENER, "readerExecutor", HelidonTaskExecutor.class.getName()},
+        {SERVER_LISTENER, "sharedExecutor", ExecutorService.class.getName()},
+    };
+
+    /** {@return the Helidon version on the class or module path, or "unknown"} */
+    static String helidonVersion() {
+        String v = WebServer.class.getPackage().getImplementationVersion();
+        if (v == null) {
+            v = WebServer.class.getModule().getDescriptor() == null ? null
+                : WebServer.class.getModule().getDescriptor().rawVersion().orElse(null);
+        }
+        return v == null ? "unknown" : v;
+    }
+
+    /**
+     * Checks that every field the hook needs is where it expects, without touching a server.
+     *
+     * @return the problems found; empty when the hook applies to the Helidon present
+     */
+    static List<String> check() {
+        List<String> problems = new ArrayList<>();
+        for (String[] f : FIELDS) {
+            try {
+                field(f[0], f[1], f[2]);
+            } catch (IllegalStateException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Finds a declared field of Helidon's and makes it writable, or explains why it cannot.
+     *
+     * @param className the declaring class
+     * @param name the field
+     * @param typeName the type it must be declared with
+     * @return the field, accessible
+     * @throws IllegalStateException naming the field and both Helidon versions, if it is missing, of
+     *                               another type, static, or not open to Weft
+     */
+    static Field field(String className, String name, String typeName) {
+        String what = className.substring(className.lastIndexOf('.') + 1) + "." + name;
+        try {
+            Class<?> c = Class.forName(className, false, WebServer.class.getClassLoader());
+            Field f = c.getDeclaredField(name);
+            if (!f.getType().getName().equals(typeName) || Modifier.isStatic(f.getModifiers())) {
+                throw broken(what + " is now " + f + ", expected an instance field of type " + typeName, null);
+            }
+            f.setAccessible(true);
+            return f;
+        } catch (ClassNotFoundException | NoSuchFieldException e) {
+            throw broken(what + " is missing (" + e + ")", e);
+        } catch (InaccessibleObjectException e) {
+            throw new IllegalStateException("Weft cannot reach " + what + ": Helidon's package is not open to Weft. "
+                + "On the module path add --add-opens io.helidon.webserver/io.helidon.webserver="
+                + moduleName() + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static String moduleName() {
+        Module m = HelidonHook.class.getModule();
+        return m.isNamed() ? m.getName() : "ALL-UNNAMED";
+    }
+
+    static IllegalStateException broken(String detail, Throwable cause) {
+        return new IllegalStateException("io.weft.helidon cannot put Helidon's connection threads on a Weft runtime: "
+            + detail + ". Weft's hook is written for Helidon " + BUILT_FOR + "; this is Helidon " + helidonVersion()
+            + ". Use helidon-webserver " + BUILT_FOR + " (the version Weft pins), or a Weft release that supports "
+            + helidonVersion() + ".", cause);
+    }
+
+    /**
+     * Replaces every listener's reader and shared executor of a built, not yet started server.
+     *
+     * @param server what {@code WebServer.builder()...build()} returned
+     * @param handle the runtime to run connections on
+     * @return the installed executors' trackers, to wait on at stop
+     * @throws IllegalStateException if the hook does not apply (see {@link #broken})
+     */
+    static List<WeftExecutors.Tracker> install(WebServer server, Handle handle) {
+        if (!server.getClass().getName().equals(LOOM_SERVER)) {
+            throw broken("WebServer.builder().build() returned a " + server.getClass().getName()
+                + ", not " + LOOM_SERVER, null);
+        }
+        if (server.isRunning()) {
+            throw new IllegalStateException("the server is already running: Weft must install its executors before start()");
+        }
+        Field listenersField = field(FIELDS[0][0], FIELDS[0][1], FIELDS[0][2]);
+        Field readerField = field(FIELDS[1][0], FIELDS[1][1], FIELDS[1][2]);
+        Field sharedField = field(FIELDS[2][0], FIELDS[2][1], FIELDS[2][2]);
+        List<WeftExecutors.Tracker> trackers = new ArrayList<>();
+        try {
+            Map<?, ?> listeners = (Map<?, ?>) listenersField.get(server);
+            if (listeners == null || listeners.isEmpty()) {
+                throw broken("LoomServer.listeners is empty", null);
+            }
+            for (Map.Entry<?, ?> l : listeners.entrySet()) {
+                String name = String.valueOf(l.getKey());
+                Object listener = l.getValue();
+                var reader = new WeftExecutors.ConnectionExecutor(handle, name);
+                var shared = new WeftExecutors.SharedExecutor(handle, name);
+                HelidonTaskExecutor oldReader = (HelidonTaskExecutor) readerField.get(listener);
+                ExecutorService oldShared = (ExecutorService) sharedField.get(listener);
+                readerField.set(listener, reader);
+                sharedField.set(listener, shared);
+                if (readerField.get(listener) != reader || sharedField.get(listener) != shared) {
+                    throw broken("writing ServerListener's executor fields had no effect", null);
+                }
+                // Helidon's own executors never ran anything (the server is not started): release them.
+                oldReader.terminate(0, TimeUnit.SECONDS);
+                oldShared.shutdownNow();
+                trackers.add(reader);
+                trackers.add(shared.tracker());
+            }
+        } catch (IllegalAccessException | RuntimeException e) {
+            if (e instanceof IllegalStateException ise && ise.getMessage() != null
+                && ise.getMessage().startsWith("io.weft.helidon")) {
+                throw ise;
+            }
+            throw broken("replacing the listeners' executors failed (" + e + ")", e);
+        }
+        return trackers;
+    }
+}

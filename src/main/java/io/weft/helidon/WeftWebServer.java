@@ -1,0 +1,362 @@
+package io.weft.helidon;
+
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http.HttpRouting;
+import io.weft.internal.runtime.RuntimeAccess;
+import io.weft.internal.runtime.RuntimeCore;
+import io.weft.runtime.Runtime;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A Helidon 4 {@link WebServer} whose connection and request virtual threads are tasks of a Weft
+ * {@link Runtime}.
+ *
+ * <p>Each accepted connection becomes one Weft task, which reads the connection's requests and runs
+ * their handlers, so a handler may use every Weft API ({@code Task.spawn}, {@code Select}, channels,
+ * {@code Time.sleep}, {@code Handle.current()}), and the runtime's metrics count the work. Helidon's
+ * own answers to bad input (400, 413, 500, timeouts) are unchanged: only where its threads run moves.
+ * Helidon offers no public hook for this; Weft replaces each listener's executors between
+ * {@code build()} and {@code start()}, is written for Helidon 4.5.0, and fails at {@link Builder#build()}
+ * with a message naming both versions if the Helidon present has moved the fields it needs.
+ *
+ * <h2>Example</h2>
+ * {@snippet :
+ * try (var rt = Runtime.create();
+ *      var server = WeftWebServer.create(rt, routing -> routing
+ *          .get("/", (req, res) -> res.send("Hello, World!"))).start()) {
+ *     System.out.println("Listening on http://localhost:" + server.port());
+ *     Thread.sleep(Long.MAX_VALUE);
+ * }
+ * }
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #stop()} (or {@link #close()}) stops Helidon: the listener stops accepting, idle connections
+ * are closed, requests in flight get Helidon's shutdown grace period, and Weft waits until every
+ * connection task has ended. Shutting the runtime down stops the server first, so a graceful runtime
+ * shutdown lets requests in flight finish and then ends cleanly; after it, the port is released.
+ *
+ * <h2>Sockets</h2>
+ * Helidon's blocking sockets park their virtual threads through the JDK's socket poller, not Weft's
+ * reactor. Weft starts the JDK's poller threads on the JDK default scheduler before its carriers run,
+ * so no socket in the JVM depends on a Weft runtime; {@code docs/benchmarks.md} compares poller modes.
+ */
+public final class WeftWebServer implements AutoCloseable {
+    private static volatile boolean versionWarned;
+
+    private final Runtime runtime;
+    private final RuntimeCore core;
+    private final WebServer server;
+    private final List<WeftExecutors.Tracker> trackers;
+    private final Runnable stopOnRuntimeShutdown = this::stopServerOnly;
+
+    private WeftWebServer(Runtime runtime, WebServer server, List<WeftExecutors.Tracker> trackers) {
+        this.runtime = runtime;
+        this.core = RuntimeAccess.coreOf(runtime);
+        this.server = server;
+        this.trackers = trackers;
+    }
+
+    /**
+     * Creates a server on an ephemeral port (not started) with the given routing.
+     *
+     * {@snippet :
+     * var server = WeftWebServer.create(rt, r -> r.get("/hi", (req, res) -> res.send("hi"))).start();
+     * int port = server.port();
+     * }
+     *
+     * @param runtime the runtime to run connections and handlers on
+     * @param routing sets up the HTTP routing
+     * @return the server, not yet started
+     * @throws IllegalStateException if Weft's hook does not apply to the Helidon present
+     */
+    public static WeftWebServer create(Runtime runtime, Consumer<HttpRouting.Builder> routing) {
+        return builder(runtime).routing(routing).build();
+    }
+
+    /**
+     * {@return a builder for a server on {@code runtime}}
+     *
+     * {@snippet :
+     * var server = WeftWebServer.builder(rt)
+     *     .port(3000)
+     *     .routing(r -> r.get("/", (req, res) -> res.send("Hello, World!")))
+     *     .build()
+     *     .start();
+     * }
+     *
+     * @param runtime the runtime to run connections and handlers on
+     */
+    public static Builder builder(Runtime runtime) {
+        return new Builder(runtime);
+    }
+
+    /**
+     * Starts the server: binds its listeners and starts accepting. Does nothing if it is running.
+     *
+     * {@snippet :
+     * WeftWebServer server = WeftWebServer.create(rt, routing).start();
+     * }
+     *
+     * @return this server
+     * @throws IllegalStateException if the runtime is shutting down or shut down
+     */
+    public synchronized WeftWebServer start() {
+        if (server.isRunning()) {
+            return this;
+        }
+        if (!core.onShutdown(stopOnRuntimeShutdown)) {
+            throw new IllegalStateException("the Weft runtime is shut down; cannot serve on it: " + runtime);
+        }
+        try {
+            server.start();
+        } catch (RuntimeException | Error e) {
+            core.removeShutdownListener(stopOnRuntimeShutdown);
+            throw e;
+        }
+        return this;
+    }
+
+    /**
+     * Stops the server and waits until every connection task has ended. Idempotent.
+     *
+     * {@snippet :
+     * server.stop();
+     * assert !server.isRunning();
+     * }
+     *
+     * @return this server
+     */
+    public WeftWebServer stop() {
+        core.removeShutdownListener(stopOnRuntimeShutdown);
+        stopServerOnly();
+        return this;
+    }
+
+    private void stopServerOnly() {
+        server.stop();
+        // Helidon's stop ends with forceTerminate, which only requests aborts: wait for them to land.
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        for (WeftExecutors.Tracker t : trackers) {
+            t.abortAll();
+            t.awaitEmpty(deadline);
+        }
+    }
+
+    /**
+     * {@link #stop()}, for try-with-resources.
+     *
+     * {@snippet :
+     * try (var server = WeftWebServer.create(rt, routing).start()) {
+     *     // serve
+     * }
+     * }
+     */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /**
+     * {@return true while the server accepts connections}
+     *
+     * {@snippet :
+     * if (server.isRunning()) System.out.println("up on " + server.port());
+     * }
+     */
+    public boolean isRunning() {
+        return server.isRunning();
+    }
+
+    /**
+     * {@return the port of the default listener, or -1 if it is not running}
+     *
+     * {@snippet :
+     * URI uri = URI.create("http://localhost:" + server.port() + "/");
+     * }
+     */
+    public int port() {
+        return server.port();
+    }
+
+    /**
+     * {@return how many connection and helper tasks of this server are alive now}
+     *
+     * {@snippet :
+     * System.out.println(server.activeTasks() + " connections open");
+     * }
+     */
+    public int activeTasks() {
+        int n = 0;
+        for (WeftExecutors.Tracker t : trackers) {
+            n += t.inFlight();
+        }
+        return n;
+    }
+
+    /**
+     * {@return the Helidon server underneath, for what this class does not forward}
+     *
+     * {@snippet :
+     * int adminPort = server.webServer().port("admin");
+     * }
+     */
+    public WebServer webServer() {
+        return server;
+    }
+
+    /**
+     * {@return the runtime the server's connections run on}
+     *
+     * {@snippet :
+     * long served = server.runtime().metrics().spawnedTasks();
+     * }
+     */
+    public Runtime runtime() {
+        return runtime;
+    }
+
+    /**
+     * {@return the Helidon version Weft's hook is written and tested for}
+     *
+     * {@snippet :
+     * System.out.println("built for Helidon " + WeftWebServer.supportedHelidonVersion());
+     * }
+     */
+    public static String supportedHelidonVersion() {
+        return HelidonHook.BUILT_FOR;
+    }
+
+    @Override
+    public String toString() {
+        return "WeftWebServer[" + (isRunning() ? "port " + port() : "stopped") + ", " + runtime + "]";
+    }
+
+    /**
+     * Builds a {@link WeftWebServer}: Helidon's own {@link WebServerConfig.Builder}, plus the runtime.
+     *
+     * <h2>Example</h2>
+     * {@snippet :
+     * var server = WeftWebServer.builder(rt)
+     *     .config(WebServer.builder()
+     *         .port(8080)
+     *         .maxPayloadSize(1 << 20)
+     *         .routing(r -> r.get("/", (req, res) -> res.send("ok"))))
+     *     .build()
+     *     .start();
+     * }
+     */
+    public static final class Builder {
+        private final Runtime runtime;
+        private WebServerConfig.Builder config = WebServer.builder();
+
+        private Builder(Runtime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+        }
+
+        /**
+         * Uses Helidon's server configuration as given (listeners, limits, timeouts, routing);
+         * replaces whatever {@link #port} or {@link #routing} set before.
+         *
+         * {@snippet :
+         * builder.config(WebServer.builder().port(0).shutdownGracePeriod(Duration.ofSeconds(1)));
+         * }
+         *
+         * @param config Helidon's builder
+         * @return this builder
+         */
+        public Builder config(WebServerConfig.Builder config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Sets the default listener's port (default 0: an ephemeral port).
+         *
+         * {@snippet :
+         * builder.port(3000);
+         * }
+         *
+         * @param port the port, or 0
+         * @return this builder
+         */
+        public Builder port(int port) {
+            config.port(port);
+            return this;
+        }
+
+        /**
+         * Sets the address the default listener binds (default: all interfaces).
+         *
+         * {@snippet :
+         * builder.host("127.0.0.1");
+         * }
+         *
+         * @param host a host name or address
+         * @return this builder
+         */
+        public Builder host(String host) {
+            config.host(host);
+            return this;
+        }
+
+        /**
+         * Sets up the default listener's HTTP routing.
+         *
+         * {@snippet :
+         * builder.routing(r -> r.get("/", (req, res) -> res.send("Hello, World!")));
+         * }
+         *
+         * @param routing the routing set-up
+         * @return this builder
+         */
+        public Builder routing(Consumer<HttpRouting.Builder> routing) {
+            config.routing(routing);
+            return this;
+        }
+
+        /**
+         * Builds the Helidon server and moves its connection threads onto the runtime.
+         *
+         * {@snippet :
+         * WeftWebServer server = builder.build();
+         * }
+         *
+         * @return the server, not yet started
+         * @throws IllegalStateException if Weft's hook does not apply to the Helidon present (the
+         *                               message names the field and both versions), or the runtime
+         *                               is shut down
+         */
+        public WeftWebServer build() {
+            if (runtime.isShutdown()) {
+                throw new IllegalStateException("the Weft runtime is shut down; cannot serve on it: " + runtime);
+            }
+            List<String> problems = HelidonHook.check();
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException(String.join("; ", problems));
+            }
+            warnIfOtherVersion();
+            WebServer server = config.build();
+            List<WeftExecutors.Tracker> trackers;
+            try {
+                trackers = HelidonHook.install(server, runtime.handle());
+            } catch (RuntimeException e) {
+                server.stop();
+                throw e;
+            }
+            return new WeftWebServer(runtime, server, trackers);
+        }
+
+        private static void warnIfOtherVersion() {
+            String v = HelidonHook.helidonVersion();
+            if (!versionWarned && !v.equals(HelidonHook.BUILT_FOR)) {
+                versionWarned = true;
+                System.getLogger(WeftWebServer.class.getName()).log(System.Logger.Level.WARNING,
+                    "io.weft.helidon is written and tested for Helidon " + HelidonHook.BUILT_FOR + ", this is Helidon " + v
+                        + ": the fields it needs are present, but test your application before relying on it");
+            }
+        }
+    }
+}
