@@ -319,7 +319,14 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
             s.key.cancel();
             done.add(s);
         }
-        selector.selectNow(this::dispatch);
+        // Leave the wake pipe alone here: draining it now could swallow the wake of a close queued
+        // after the poll above, and a blocking select would then start without seeing it. Left
+        // undrained, the byte makes the next select return at once, and that pass takes the close.
+        selector.selectNow(k -> {
+            if (k.attachment() != WAKE) {
+                dispatch(k);
+            }
+        });
         for (IoSource d : done) {
             d.deregistered();
         }
