@@ -1,5 +1,6 @@
 package io.weft.io;
 
+import io.weft.internal.sync.Waits;
 import io.weft.task.CancelledException;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -492,12 +493,7 @@ public final class Framed<T> implements Closeable {
     }
 
     private static void lock(ReentrantLock lock) {
-        try {
-            lock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CancelledException("aborted while waiting for another task's Framed read or write");
-        }
+        Waits.lock(lock, "a Framed read or write");
     }
 
     /** The write buffer: a ByteArrayOutputStream whose front {@code flushed} bytes are already written. */

@@ -1,5 +1,6 @@
 package io.weft.net;
 
+import io.weft.internal.sync.Waits;
 import io.weft.internal.net.Net;
 import io.weft.internal.reactor.IoSource;
 import io.weft.internal.scheduler.Coop;
@@ -140,7 +141,7 @@ public final class UdpSocket implements AutoCloseable {
             throw new IllegalArgumentException("a connected UdpSocket cannot send an empty datagram"
                 + " (the JDK's DatagramChannel drops it); send at least one byte, or use an unconnected socket");
         }
-        Net.lock(sendLock, "send");
+        Waits.lock(sendLock, "send");
         try {
             while (true) {
                 int r = io.readiness();
@@ -195,7 +196,7 @@ public final class UdpSocket implements AutoCloseable {
      */
     public SocketAddress recvFrom(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
-        Net.lock(recvLock, "receive");
+        Waits.lock(recvLock, "receive");
         try {
             while (true) {
                 int r = io.readiness();

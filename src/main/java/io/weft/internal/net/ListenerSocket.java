@@ -1,5 +1,6 @@
 package io.weft.internal.net;
 
+import io.weft.internal.sync.Waits;
 import io.weft.internal.reactor.IoSource;
 import io.weft.internal.scheduler.Coop;
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class ListenerSocket {
      * @throws IOException if the listener is closed or fails
      */
     public StreamSocket accept() throws IOException {
-        Net.lock(acceptLock, "accept");
+        Waits.lock(acceptLock, "accept");
         try {
             while (true) {
                 int r = io.readiness();

@@ -2,13 +2,11 @@ package io.weft.internal.net;
 
 import io.weft.internal.reactor.IoSource;
 import io.weft.internal.reactor.Reactor;
-import io.weft.internal.sync.Waits;
 import io.weft.internal.time.Sleeps;
 import io.weft.internal.time.TimeDriver;
 import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
-import java.util.concurrent.locks.ReentrantLock;
 
 /** Helpers shared by the socket types. */
 public final class Net {
@@ -52,23 +50,5 @@ public final class Net {
             throw new IllegalArgumentException(what + " must not be negative: " + d);
         }
         return d == null || d.isZero() ? null : d;
-    }
-
-    /**
-     * Takes {@code lock}, parking; an abort while waiting throws (keeping the interrupt status).
-     *
-     * @param lock the lock
-     * @param what for the message
-     */
-    public static void lock(ReentrantLock lock, String what) {
-        if (lock.tryLock()) {
-            return;
-        }
-        try {
-            lock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Waits.cancelled(what);
-        }
     }
 }

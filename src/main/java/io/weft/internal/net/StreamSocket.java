@@ -1,5 +1,6 @@
 package io.weft.internal.net;
 
+import io.weft.internal.sync.Waits;
 import io.weft.internal.reactor.IoSource;
 import io.weft.internal.scheduler.Coop;
 import java.io.EOFException;
@@ -129,7 +130,7 @@ public final class StreamSocket {
             ensureOpen();
             return 0;
         }
-        Net.lock(readLock, "read");
+        Waits.lock(readLock, "read");
         try {
             return readLocked(dst, Net.deadline(readTimeout));
         } finally {
@@ -168,7 +169,7 @@ public final class StreamSocket {
      */
     public void readExact(ByteBuffer dst) throws IOException {
         int want = dst.remaining();
-        Net.lock(readLock, "read");
+        Waits.lock(readLock, "read");
         try {
             long deadline = Net.deadline(readTimeout);
             while (dst.hasRemaining()) {
@@ -194,7 +195,7 @@ public final class StreamSocket {
             ensureOpen();
             return 0;
         }
-        Net.lock(writeLock, "write");
+        Waits.lock(writeLock, "write");
         try {
             return writeLocked(src, Net.deadline(writeTimeout));
         } finally {
@@ -229,7 +230,7 @@ public final class StreamSocket {
      *     much was written)
      */
     public void writeAll(ByteBuffer src) throws IOException {
-        Net.lock(writeLock, "write");
+        Waits.lock(writeLock, "write");
         try {
             long deadline = Net.deadline(writeTimeout);
             while (src.hasRemaining()) {

@@ -177,9 +177,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
         }
         try {
             if (timeoutNanos == 0) {
-                applyArmed();
-                applyCancels();
-                selector.selectNow(this::dispatch);
+                selectNowLocked();
                 return;
             }
             // Cancels first: their selectNow may consume a wake byte, which is harmless only before
@@ -232,9 +230,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
             return false;
         }
         try {
-            applyArmed();
-            applyCancels();
-            return selector.selectNow(this::dispatch) > 0;
+            return selectNowLocked();
         } catch (ClosedSelectorException e) {
             return false;
         } catch (IOException e) {
@@ -244,6 +240,13 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
             LAST_POLL.setOpaque(this, System.nanoTime());
             POLLING.setRelease(this, false);
         }
+    }
+
+    /** Holding the poll lock: applies queued interest and closes, then looks without waiting. */
+    private boolean selectNowLocked() throws IOException {
+        applyArmed();
+        applyCancels();
+        return selector.selectNow(this::dispatch) > 0;
     }
 
     /**

@@ -63,4 +63,23 @@ public final class Waits {
             throw cancelled(where);
         }
     }
+
+    /**
+     * Takes {@code lock}, parking; an abort while waiting throws {@link CancelledException} and keeps
+     * the interrupt status.
+     *
+     * @param lock the lock
+     * @param where names the wait in the exception
+     */
+    public static void lock(java.util.concurrent.locks.ReentrantLock lock, String where) {
+        if (lock.tryLock()) {
+            return;
+        }
+        try {
+            lock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw cancelled(where);
+        }
+    }
 }
