@@ -2,6 +2,8 @@ package io.weft.net;
 
 import static io.weft.testing.SyncProbes.abortAndAssertCancelled;
 import static io.weft.testing.SyncProbes.settle;
+import static io.weft.net.TcpTest.bytes;
+import static io.weft.net.TcpTest.text;
 import static io.weft.testing.WeftTesting.runtime;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,16 +37,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @Tag(WeftTesting.CONTRACT)
 class UdpTest {
-    static final InetSocketAddress ANY_LOCAL = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-
-    static ByteBuffer bytes(String s) {
-        return ByteBuffer.wrap(s.getBytes(UTF_8));
-    }
-
-    static String text(ByteBuffer b) {
-        b.flip();
-        return UTF_8.decode(b).toString();
-    }
+    static final InetSocketAddress ANY_LOCAL = TcpTest.ANY_LOCAL;
 
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)

@@ -2,6 +2,8 @@ package io.weft.net;
 
 import static io.weft.testing.SyncProbes.abortAndAssertCancelled;
 import static io.weft.testing.SyncProbes.settle;
+import static io.weft.net.TcpTest.bytes;
+import static io.weft.net.TcpTest.text;
 import static io.weft.testing.WeftTesting.runtime;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,15 +40,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 class UnixTest {
     @TempDir
     Path dir;
-
-    static ByteBuffer bytes(String s) {
-        return ByteBuffer.wrap(s.getBytes(UTF_8));
-    }
-
-    static String text(ByteBuffer b) {
-        b.flip();
-        return UTF_8.decode(b).toString();
-    }
 
     /** An echo server task on {@code listener}: one connection, echoes until EOF, then closes. */
     static JoinHandle<Long> echoOnce(UnixListener listener) {
