@@ -410,7 +410,9 @@ public final class Runtime implements AutoCloseable {
         /**
          * How many ticks between a carrier's checks of the global inject queue (default 61; 31 for the
          * current-thread flavour). Lower is fairer to work submitted from outside; higher favours
-         * local work.
+         * local work. At each check a batch of outside work goes to the back of the carrier's local
+         * queue (or runs at once if that queue is empty), so work submitted from outside, timer
+         * wake-ups included, runs in the order it was submitted on the current-thread flavour.
          *
          * {@snippet :
          * Runtime.builder().globalQueueInterval(31);

@@ -109,6 +109,37 @@ class RtCurrentThreadTest {
         }
     }
 
+    /**
+     * Work from outside the runtime runs in the order it was submitted, although the carrier takes it
+     * from the inject queue in batches and checks that queue first every global-queue interval: a later
+     * batch goes behind the earlier one in the local queue, never ahead of it. (The timer's wake-ups
+     * come this way, so equal or ordered deadlines rely on it; see TimeSleepTest.)
+     */
+    @Test
+    void remoteSpawnsRunInSubmissionOrder() {
+        for (int round = 0; round < 20; round++) {
+            try (Runtime rt = WeftTesting.build(Runtime.builderCurrentThread())) {
+                List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+                List<JoinHandle<Void>> hs = new ArrayList<>();
+                for (int i = 0; i < 2_000; i++) {
+                    int id = i;
+                    hs.add(rt.spawn(() -> {
+                        order.add(id);
+                        spin(20); // slower than the submitter, so batches pile up in the local queue
+                    }));
+                }
+                for (JoinHandle<Void> h : hs) {
+                    h.join();
+                }
+                List<Integer> expected = new ArrayList<>();
+                for (int i = 0; i < 2_000; i++) {
+                    expected.add(i);
+                }
+                assertThat(order).as("round %d", round).containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
     @Test
     void noTwoTasksRunAtOnce() {
         try (Runtime rt = WeftTesting.build(Runtime.builderCurrentThread())) {

@@ -473,18 +473,12 @@ class TimeSleepTest {
     }
 
     /**
-     * Fails in 2-7 % of runs: one sleeper with a late deadline runs right after the 30th (index 30, every
-     * time), ahead of earlier deadlines. Every sleeper registered before the advance and woke after it,
-     * and the wheel alone fires 100 shuffled deadlines in order after one jump (checked separately), so
-     * the reorder is most likely the scheduler's, not the wheel's: the current-thread carrier takes
-     * wake-ups from the inject queue in batches into its local queue, and every 31st tick it runs the
-     * head of the inject queue first (Tokio's global_queue_interval), which can jump that task ahead of
-     * wake-ups already moved to the local queue. Then "wakes in deadline order" holds for the wheel but
-     * not for the order tasks run in, and the test must observe the wheel's order instead. Tagged
-     * stress-long until it does ({@code mvn test -Dgroups=stress-long -Dtest=TimeSleepTest}).
+     * The wheel fires these in deadline order on the driver thread, and the carrier must run them in that
+     * order. It used to fail in 2-7 % of runs: every global-queue interval the carrier ran the head of
+     * the inject queue ahead of wake-ups it had already moved to its local queue (now a later batch goes
+     * behind them; RtCurrentThreadTest.remoteSpawnsRunInSubmissionOrder).
      */
     @Test
-    @Tag("stress-long")
     void distinctDeadlinesWakeInDeadlineOrderAfterOneLargeAdvance() {
         // Deadlines 7..700 ms registered in shuffled order share wheel slots above level 0; one
         // advance past all of them must still wake them in deadline order (Tokio's wheel cascades).

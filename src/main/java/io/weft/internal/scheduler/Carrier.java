@@ -13,7 +13,9 @@ import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
  *
  * Algorithm (Tokio's multi_thread worker loop):
  *   loop: tick++; maintenance every eventInterval ticks;
- *         task = (tick % globalQueueInterval == 0 ? inject batch : none) ?: LIFO slot ?: local queue ?: inject batch
+ *         every globalQueueInterval ticks: local queue empty ? run the head of an inject batch
+ *                                                          : move an inject batch to the queue's back;
+ *         task = LIFO slot ?: local queue ?: inject batch
  *         ?: steal half of a random victim's queue (only while fewer than half the carriers search)
  *         run it, then up to MAX_LIFO_POLLS continuations it woke into the LIFO slot; else park.
  *   Submissions from a virtual thread mounted here (spawn, unpark) go to the LIFO slot, the previous
@@ -153,9 +155,18 @@ public final class Carrier extends Thread {
     private Runnable nextTask(int t) {
         if (injectFirst || t % globalQueueInterval == 0) {
             injectFirst = false;
-            Runnable r = scheduler.pollInjectBatch(this);
-            if (r != null) {
-                return r;
+            if (queue.isEmpty() || freeSlots() == 0) {
+                Runnable r = scheduler.pollInjectBatch(this);
+                if (r != null) {
+                    return r;
+                }
+            } else {
+                // Local work is queued: the remote batch goes behind it rather than ahead. Remote work
+                // still cannot starve (it runs after at most a queue's worth of local tasks), and work
+                // that came through the inject queue keeps its order: earlier batches already sit in
+                // this queue, so running this batch's head now would overtake them (a timer's wake-ups
+                // fired in deadline order would run out of order).
+                scheduler.pollInjectBatchToQueue(this);
             }
         }
         Runnable r = lifo;

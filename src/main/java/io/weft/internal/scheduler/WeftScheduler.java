@@ -138,6 +138,15 @@ public final class WeftScheduler implements Executor {
      * queue (Tokio: {@code len / workers + 1}, at most 128 and what fits).
      */
     Runnable pollInjectBatch(Carrier c) {
+        return pollInjectBatch(c, true);
+    }
+
+    /** Moves a batch from the inject queue to the back of {@code c}'s local queue, which has room. */
+    void pollInjectBatchToQueue(Carrier c) {
+        pollInjectBatch(c, false);
+    }
+
+    private Runnable pollInjectBatch(Carrier c, boolean runFirst) {
         final MpscUnboundedVarHandleArrayQueue<Runnable> q = inject;
         if (q.isEmpty()) {
             return null;
@@ -154,14 +163,18 @@ public final class WeftScheduler implements Executor {
                 return null;
             }
             int n = Math.min(q.size() / workers + 1, Math.min(c.freeSlots(), maxBatch));
-            for (int i = 1; i < n; i++) {
+            if (!runFirst) {
+                c.queue.offer(first); // the caller checked there is room
+                n--;
+            }
+            for (int i = runFirst ? 1 : 0; i < n; i++) {
                 Runnable r = q.poll();
                 if (r == null) {
                     break;
                 }
                 c.queue.offer(r);
             }
-            return first;
+            return runFirst ? first : null;
         } finally {
             INJECT_LOCK.setRelease(this, 0);
         }
