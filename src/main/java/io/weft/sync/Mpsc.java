@@ -3,6 +3,7 @@ package io.weft.sync;
 import io.weft.internal.scheduler.Coop;
 import io.weft.internal.sync.Parker;
 import io.weft.internal.sync.SelectArm;
+import io.weft.internal.sync.WaitList;
 import io.weft.internal.sync.Waiter;
 import io.weft.internal.sync.Waits;
 import io.weft.time.ElapsedException;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
@@ -126,60 +128,119 @@ public final class Mpsc {
     /*
      * Implementation overview
      *
-     * Algorithm (after Tokio's chan.rs + bounded semaphore): messages live in a JCTools MPSC queue
-     *   (an array of the next power of two for a bounded channel, whose capacity the semaphore
-     *   enforces exactly; linked chunks for an unbounded one). A bounded send first takes one permit
-     *   from a Weft Semaphore of `capacity` permits (parking, FIFO, while full); the receiver gives
-     *   the permit back after taking the message. After enqueueing, a sender swaps the receiver's
-     *   published Waiter out of rxWaiter and claims it.
+     * Algorithm (after Tokio's chan.rs and bounded semaphore): messages live in a JCTools MPSC queue (an
+     *   array of the next power of two for a bounded channel, linked chunks for an unbounded one). One
+     *   word, state, admits them: (messages admitted and not yet released) << 1 | CLOSED, where CLOSED
+     *   means the receiver has closed. A send first admits its message with one atomic on state (a CAS
+     *   that fails on CLOSED or, when bounded, on a full count; an XADD for an unbounded channel, undone
+     *   if it finds CLOSED), then offers it to the queue and, if the receiver published a Waiter in
+     *   rxWaiter, swaps it out and claims it. Admission is the linearization point: a message admitted
+     *   before the receiver closed is delivered, one that finds CLOSED is refused (SendException).
+     * Release: a bounded channel's receiver subtracts one from state per message taken (capacity comes
+     *   back at once, as Tokio's permit); an unbounded one only counts what it took (consumed, a plain
+     *   field of the single consumer), since nothing waits for that capacity.
+     * Full bounded channel: the sender queues a SendWaiter holding its message under the monitor
+     *   (FIFO; a sender that finds waiters queued takes the slow path too, so nobody overtakes them),
+     *   and whoever frees room (the receiver's release, or the sender's own re-check after queueing)
+     *   runs assign(): admit for the head waiter, claim its parker, push its message for it, mark it
+     *   delivered, unpark it. The message is in the queue before the sender learns it was sent, so a
+     *   sender that then closes cannot end the channel ahead of its own message. A waiter woken by a
+     *   spurious unpark between the claim and the push spins on delivered (the assigner is running and
+     *   holds the monitor). Releasers write state (an atomic RMW) and then read waiterCount; waiters
+     *   write waiterCount under the monitor and then read state in assign(): one of them sees the other.
+     * Receiver close: sets CLOSED under the monitor and fails every queued sender (its message goes back
+     *   in the SendException). The channel has then ended once the messages admitted and not released,
+     *   less held Permits (reserved), reach zero: nothing queued and no admitted send on its way into the
+     *   queue (a few instructions from done; it never parks there). No admission succeeds after CLOSED,
+     *   so that count only falls. A Permit's send decrements reserved before it reads CLOSED, so a
+     *   permit send racing with close is either refused or waited for.
      * Waiting receiver: publish Waiter (volatile write), re-poll the queue (volatile read of the
      *   producer index), park. Sender: offer (a CAS of the producer index), then volatile read of
      *   rxWaiter. All sequentially consistent: the receiver sees the message or is woken.
-     * Closing: senders counts live Sender handles; the last close sets txClosed and wakes the
-     *   receiver. Receiver close sets rxClosed and closes the semaphore, failing parked senders.
+     * Per message, a send costs one atomic on state and one on the queue's producer index; a bounded
+     *   receive one atomic on state, an unbounded one none.
      * Progress: send on a non-full channel and recv on a non-empty one are lock-free.
      */
     static final class Shared<T> {
         private static final VarHandle RX_WAITER;
+        private static final VarHandle STATE;
+        private static final long CLOSED = 1;
+        private static final long ONE = 2;
 
         static {
             try {
-                RX_WAITER = MethodHandles.lookup().findVarHandle(Shared.class, "rxWaiter", Waiter.class);
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                RX_WAITER = l.findVarHandle(Shared.class, "rxWaiter", Waiter.class);
+                STATE = l.findVarHandle(Shared.class, "state", long.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
         final MessagePassingQueue<T> queue;
-        final Semaphore capacity; // null when unbounded
-        final int bound;
+        final int bound; // 0 when unbounded
         final AtomicInteger senders = new AtomicInteger(1);
-        /**
-         * Sends between their rxClosed check and their push. After Receiver.close() the channel ends
-         * only once this is zero and the queue is empty, so a send told SENT is always receivable
-         * (Tokio waits for its semaphore to be idle the same way). A single atomic, not a striped
-         * counter: a LongAdder's sum is not a snapshot, and could read zero while a send is in flight.
-         */
-        final AtomicInteger inFlight = new AtomicInteger();
+        /** Reserved Permits not yet used or closed: admitted, but not owed to the receiver. */
+        final AtomicInteger reserved = new AtomicInteger();
+        /** Messages admitted and not released, shifted left by one; bit 0 is CLOSED. */
+        @SuppressWarnings("unused") private volatile long state;
+        /** Unbounded only: messages the (single) receiver has taken. */
+        private long consumed;
         volatile boolean txClosed;
-        volatile boolean rxClosed;
         volatile Waiter rxWaiter;
+        /** Bounded only: senders parked on a full channel, FIFO; guarded by this object's monitor. */
+        private final WaitList sendWaiters;
+        private volatile int sendWaiterCount;
 
         Shared(int bound) {
             this.bound = bound;
             if (bound > 0) {
                 int cap = Math.max(2, Integer.highestOneBit(Math.max(1, bound - 1)) << 1);
                 this.queue = new MpscVarHandleArrayQueue<>(cap);
-                this.capacity = new Semaphore(bound);
+                this.sendWaiters = new WaitList();
             } else {
                 this.queue = new MpscUnboundedVarHandleArrayQueue<>(256);
-                this.capacity = null;
+                this.sendWaiters = null;
             }
         }
 
+        boolean rxClosed() {
+            return (state & CLOSED) != 0;
+        }
+
+        /**
+         * Admits one message without parking.
+         *
+         * @param queueBehindWaiters whether to refuse while senders wait (fairness), so they are not overtaken
+         * @return 1 admitted, 0 full (or waiters queued), -1 the receiver is closed
+         */
+        int tryAdmit(boolean queueBehindWaiters) {
+            if (bound == 0) {
+                long prev = (long) STATE.getAndAdd(this, ONE);
+                if ((prev & CLOSED) != 0) {
+                    STATE.getAndAdd(this, -ONE);
+                    return -1;
+                }
+                return 1;
+            }
+            for (;;) {
+                long st = state;
+                if ((st & CLOSED) != 0) {
+                    return -1;
+                }
+                if ((st >>> 1) >= bound || (queueBehindWaiters && sendWaiterCount != 0)) {
+                    return 0;
+                }
+                if (STATE.weakCompareAndSet(this, st, st + ONE)) {
+                    return 1;
+                }
+            }
+        }
+
+        /** Offers an admitted message and wakes the receiver if it waits. */
         void push(T v) {
             if (!queue.offer(v)) {
-                // Cannot happen: the semaphore admits at most `bound` <= queue capacity messages.
+                // Cannot happen: admission keeps at most `bound` <= queue capacity messages.
                 throw new IllegalStateException("mpsc queue over capacity");
             }
             Waiter w = rxWaiter;
@@ -188,30 +249,85 @@ public final class Mpsc {
             }
         }
 
-        /**
-         * Pushes unless the receiver has closed. Counted in inFlight from before the check to after the
-         * push: a receiver that closed (rxClosed written, then inFlight summed) either sees this send
-         * in flight and waits for its message, or this send sees rxClosed and is refused.
-         */
-        boolean pushUnlessClosed(T v) {
-            inFlight.getAndIncrement();
-            try {
-                if (rxClosed) {
-                    if (capacity != null) {
-                        capacity.release(1);
-                    }
-                    return false;
-                }
-                push(v);
-                return true;
-            } finally {
-                inFlight.getAndDecrement();
-                if (rxClosed) {
-                    wakeReceiver(); // a closed receiver may be parked waiting for in-flight sends to settle
+        /** Gives one admitted message's room back (taken, refused after admission, or a Permit closed unused). */
+        void release() {
+            STATE.getAndAdd(this, -ONE);
+            if (sendWaiterCount != 0) {
+                synchronized (this) {
+                    assign();
                 }
             }
         }
 
+        /**
+         * Parks until the message (or, for {@code value == null}, a reservation) is admitted.
+         *
+         * @return true once admitted (and, for a message, queued); false on timeout
+         * @throws ClosedException if the receiver closed first
+         */
+        boolean admitSlow(T value, long deadline, String where) {
+            SendWaiter w = new SendWaiter(new Parker(), value);
+            synchronized (this) {
+                if (rxClosed()) {
+                    throw new ClosedException("mpsc receiver closed");
+                }
+                sendWaiters.addLast(w);
+                sendWaiterCount++;
+                assign();
+            }
+            Waiter f = w.parker.await(deadline);
+            if (f == null && w.parker.cancel() == null) {
+                // Gave up before anybody admitted it: leave the queue; the message was not sent.
+                synchronized (this) {
+                    if (sendWaiters.remove(w)) {
+                        sendWaiterCount--;
+                    }
+                }
+                if (Waits.interrupted()) {
+                    throw Waits.cancelled(where);
+                }
+                return false;
+            }
+            // Claimed: admitted (message queued for us) or refused by close.
+            while (!w.settled) {
+                Thread.onSpinWait(); // the assigner holds the monitor and is a few instructions away
+            }
+            if (w.refused) {
+                throw new ClosedException("mpsc receiver closed while waiting in " + where);
+            }
+            return true;
+        }
+
+        /** Admits for waiters in FIFO order while there is room; under the monitor. */
+        private void assign() {
+            Waiter head;
+            while ((head = sendWaiters.peekFirst()) != null) {
+                long st = state;
+                if ((st & CLOSED) != 0 || (st >>> 1) >= bound) {
+                    return;
+                }
+                if (!STATE.compareAndSet(this, st, st + ONE)) {
+                    continue;
+                }
+                sendWaiters.remove(head);
+                sendWaiterCount--;
+                SendWaiter w = (SendWaiter) head;
+                if (!w.parker.tryClaim(w)) {
+                    STATE.getAndAdd(this, -ONE); // it gave up concurrently: its room goes to the next
+                    continue;
+                }
+                @SuppressWarnings("unchecked") T v = (T) w.value;
+                if (v != null) {
+                    push(v);
+                } else {
+                    reserved.incrementAndGet();
+                }
+                w.settled = true;
+                LockSupport.unpark(w.parker.thread());
+            }
+        }
+
+        /** Wakes the receiver if it is parked (or about to park) in recv. */
         void wakeReceiver() {
             Waiter w = (Waiter) RX_WAITER.getAndSet(this, null);
             if (w != null) {
@@ -219,32 +335,79 @@ public final class Mpsc {
             }
         }
 
+        /** Receiver close: no admission succeeds from now on; queued senders are refused. */
+        void closeReceiver() {
+            if (rxClosed()) {
+                return;
+            }
+            synchronized (this) {
+                STATE.getAndBitwiseOr(this, CLOSED);
+                if (sendWaiters != null) {
+                    Waiter head;
+                    while ((head = sendWaiters.pollFirst()) != null) {
+                        sendWaiterCount--;
+                        SendWaiter w = (SendWaiter) head;
+                        if (w.parker.tryClaim(w)) {
+                            w.refused = true;
+                            w.settled = true;
+                            LockSupport.unpark(w.parker.thread());
+                        }
+                    }
+                }
+            }
+            // A recv parked on another thread (a stream closed from outside its consumer) must see the
+            // end: nothing else would wake it once the senders' sends start failing.
+            wakeReceiver();
+        }
+
         /**
          * {@return true once no message can arrive any more: every sender closed, or the receiver closed
-         * and no send is between its check and its push}
+         * and no admitted message is on its way into the queue} False if a message is (now) queued.
          */
         boolean ended() {
             if (txClosed) {
                 return true;
             }
-            if (!rxClosed) {
+            if (!rxClosed()) {
                 return false;
             }
-            // A send between its check and its push is a few instructions from done (it never parks
-            // there): wait for it, so that its outcome (pushed, or refused) is settled before we report
-            // the end. This keeps tryRecv linearizable with respect to close (checked with Lincheck).
-            while (inFlight.get() != 0) {
+            // An admitted send between its admission and its offer is a few instructions from done (it
+            // never parks there): wait for it, so that its outcome is settled before we report the end.
+            // This keeps tryRecv linearizable with respect to close (checked with Lincheck).
+            for (;;) {
+                long owed = ((long) STATE.getVolatile(this) >>> 1) - consumed - reserved.get();
+                if (owed <= 0) {
+                    return true;
+                }
+                if (!queue.isEmpty()) {
+                    return false;
+                }
                 Thread.onSpinWait();
             }
-            return true;
         }
 
         T poll() {
             T v = queue.poll();
-            if (v != null && capacity != null) {
-                capacity.release(1);
+            if (v != null) {
+                if (bound > 0) {
+                    release();
+                } else {
+                    consumed++;
+                }
             }
             return v;
+        }
+    }
+
+    /** A sender (or a reservation, with no message) parked on a full channel. */
+    private static final class SendWaiter extends Waiter {
+        /** Written by the assigner or the closer after its claim; read by the waiter after it. */
+        volatile boolean settled;
+        boolean refused; // written before settled
+
+        SendWaiter(Parker parker, Object message) {
+            super(parker);
+            this.value = message;
         }
     }
 
@@ -310,23 +473,23 @@ public final class Mpsc {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             checkOpen();
             Shared<T> s = shared;
-            if (s.rxClosed) {
+            int admitted = s.tryAdmit(true);
+            if (admitted > 0) {
+                s.push(value);
+                Coop.proceed();
+                return;
+            }
+            if (admitted < 0) {
                 throw new SendException("mpsc receiver closed", value);
             }
-            if (s.capacity != null) {
-                try {
-                    if (!s.capacity.acquireRaw(1, deadline, "Mpsc.Sender.send")) {
-                        throw new ElapsedException("mpsc channel full for " + timeout);
-                    }
-                } catch (ClosedException e) {
-                    throw new SendException("mpsc receiver closed", value);
-                }
-            }
-            if (!s.pushUnlessClosed(value)) {
+            boolean sent;
+            try {
+                sent = s.admitSlow(value, deadline, "Mpsc.Sender.send"); // queued for us if true
+            } catch (ClosedException e) {
                 throw new SendException("mpsc receiver closed", value);
             }
-            if (s.capacity == null) {
-                Coop.proceed(); // a bounded send already spent budget in the semaphore
+            if (!sent) {
+                throw new ElapsedException("mpsc channel full for " + timeout);
             }
         }
 
@@ -344,19 +507,12 @@ public final class Mpsc {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             checkOpen();
             Shared<T> s = shared;
-            if (s.rxClosed) {
-                return TrySendResult.CLOSED;
+            int admitted = s.tryAdmit(true);
+            if (admitted > 0) {
+                s.push(value);
+                return TrySendResult.SENT;
             }
-            if (s.capacity != null) {
-                try {
-                    if (s.capacity.tryAcquireMany(1) == null) {
-                        return TrySendResult.FULL;
-                    }
-                } catch (ClosedException e) {
-                    return TrySendResult.CLOSED;
-                }
-            }
-            return s.pushUnlessClosed(value) ? TrySendResult.SENT : TrySendResult.CLOSED;
+            return admitted < 0 ? TrySendResult.CLOSED : TrySendResult.FULL;
         }
 
         /**
@@ -375,11 +531,20 @@ public final class Mpsc {
         public Permit<T> reserve() {
             checkOpen();
             Shared<T> s = shared;
-            if (s.rxClosed) {
+            int admitted = s.tryAdmit(true);
+            if (admitted < 0) {
                 throw new ClosedException("mpsc receiver closed");
             }
-            if (s.capacity != null) {
-                s.capacity.acquireRaw(1, 0, "Mpsc.Sender.reserve");
+            if (admitted > 0) {
+                s.reserved.incrementAndGet();
+            } else {
+                s.admitSlow(null, 0, "Mpsc.Sender.reserve"); // counts the reservation if it returns
+                if (Waits.interrupted()) {
+                    // Admitted just as we were aborted: give the room to the next sender.
+                    s.reserved.decrementAndGet();
+                    s.release();
+                    throw Waits.cancelled("Mpsc.Sender.reserve");
+                }
             }
             return new Permit<>(s);
         }
@@ -413,7 +578,7 @@ public final class Mpsc {
          * }
          */
         public boolean isClosed() {
-            return shared.rxClosed;
+            return shared.rxClosed();
         }
 
         /**
@@ -475,9 +640,14 @@ public final class Mpsc {
         public void send(T value) {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             Shared<T> s = take();
-            if (!s.pushUnlessClosed(value)) {
+            // Stop counting as reserved before looking at CLOSED: a receiver closing meanwhile then waits
+            // for this message (or its refusal) instead of ending without it.
+            s.reserved.decrementAndGet();
+            if (s.rxClosed()) {
+                s.release();
                 throw new SendException("mpsc receiver closed", value);
             }
+            s.push(value);
         }
 
         private synchronized Shared<T> take() {
@@ -503,8 +673,9 @@ public final class Mpsc {
                 s = shared;
                 shared = null;
             }
-            if (s != null && s.capacity != null) {
-                s.capacity.release(1);
+            if (s != null) {
+                s.reserved.decrementAndGet();
+                s.release();
             }
         }
     }
@@ -676,7 +847,7 @@ public final class Mpsc {
          * }
          */
         public boolean isClosed() {
-            return shared.txClosed || shared.rxClosed;
+            return shared.txClosed || shared.rxClosed();
         }
 
         /**
@@ -712,16 +883,7 @@ public final class Mpsc {
          */
         @Override
         public void close() {
-            Shared<T> s = shared;
-            if (!s.rxClosed) {
-                s.rxClosed = true;
-                if (s.capacity != null) {
-                    s.capacity.close();
-                }
-                // A recv parked on another thread (a stream closed from outside its consumer) must see
-                // the end: nothing else would wake it once the senders' sends start failing.
-                s.wakeReceiver();
-            }
+            shared.closeReceiver();
         }
 
         /**
