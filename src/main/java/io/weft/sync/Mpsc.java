@@ -1,6 +1,8 @@
 package io.weft.sync;
 
+import io.weft.internal.scheduler.Carrier;
 import io.weft.internal.scheduler.Coop;
+import io.weft.internal.scheduler.SendGate;
 import io.weft.internal.sync.Parker;
 import io.weft.internal.sync.SelectArm;
 import io.weft.internal.sync.WaitList;
@@ -15,7 +17,6 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
@@ -48,14 +49,19 @@ import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
  * fails with {@link SendException}, which carries the message back.
  *
  * <h2>Cancellation</h2>
- * A sender aborted while parked on a full channel throws {@link io.weft.task.CancelledException};
- * its message was not sent and the capacity it was promised passes to the next sender. A receiver
- * aborted in {@code recv} loses no message: the next {@code recv} gets it.
+ * A sender aborted while parked on a full channel throws {@link io.weft.task.CancelledException}: its
+ * message was not sent, and the senders queued behind it move up. (If room came at the same moment,
+ * its message was already queued for it: {@code send} returns normally and the abort takes effect at
+ * the task's next wait.) A receiver aborted in {@code recv} loses no message: the next {@code recv}
+ * gets it.
  *
  * <h2>Memory consistency effects</h2>
  * Actions before {@code send} happen-before the {@code recv} that receives that message.
  */
 public final class Mpsc {
+    /** Yields a sender makes on a full channel before it parks; see the implementation overview. */
+    private static final int FULL_YIELDS = Integer.getInteger("weft.mpsc.fullYields", 2);
+
     private Mpsc() {}
 
     /**
@@ -129,65 +135,63 @@ public final class Mpsc {
      * Implementation overview
      *
      * Algorithm (after Tokio's chan.rs and bounded semaphore): messages live in a JCTools MPSC queue (an
-     *   array of the next power of two for a bounded channel, linked chunks for an unbounded one). One
-     *   word, state, admits them: (messages admitted and not yet released) << 1 | CLOSED, where CLOSED
-     *   means the receiver has closed. A send first admits its message with one atomic on state (a CAS
-     *   that fails on CLOSED or, when bounded, on a full count; an XADD for an unbounded channel, undone
-     *   if it finds CLOSED), then offers it to the queue and, if the receiver published a Waiter in
-     *   rxWaiter, swaps it out and claims it. Admission is the linearization point: a message admitted
-     *   before the receiver closed is delivered, one that finds CLOSED is refused (SendException).
-     * Release: a bounded channel's receiver subtracts one from state per message taken (capacity comes
-     *   back at once, as Tokio's permit); an unbounded one only counts what it took (consumed, a plain
-     *   field of the single consumer), since nothing waits for that capacity.
-     * Full bounded channel: the sender queues a SendWaiter holding its message under the monitor
-     *   (FIFO; a sender that finds waiters queued takes the slow path too, so nobody overtakes them),
-     *   and whoever frees room (the receiver's release, or the sender's own re-check after queueing)
-     *   runs assign(): admit for the head waiter, claim its parker, push its message for it, mark it
-     *   delivered, unpark it. The message is in the queue before the sender learns it was sent, so a
-     *   sender that then closes cannot end the channel ahead of its own message. A waiter woken by a
-     *   spurious unpark between the claim and the push spins on delivered (the assigner is running and
-     *   holds the monitor). Releasers write state (an atomic RMW) and then read waiterCount; waiters
-     *   write waiterCount under the monitor and then read state in assign(): one of them sees the other.
-     * Receiver close: sets CLOSED under the monitor and fails every queued sender (its message goes back
-     *   in the SendException). The channel has then ended once the messages admitted and not released,
-     *   less held Permits (reserved), reach zero: nothing queued and no admitted send on its way into the
-     *   queue (a few instructions from done; it never parks there). No admission succeeds after CLOSED,
-     *   so that count only falls. A Permit's send decrements reserved before it reads CLOSED, so a
-     *   permit send racing with close is either refused or waited for.
-     * Waiting receiver: publish Waiter (volatile write), re-poll the queue (volatile read of the
-     *   producer index), park. Sender: offer (a CAS of the producer index), then volatile read of
-     *   rxWaiter. All sequentially consistent: the receiver sees the message or is woken.
-     * Per message, a send costs one atomic on state and one on the queue's producer index; a bounded
-     *   receive one atomic on state, an unbounded one none.
+     *   array of the next power of two for a bounded channel, linked chunks for an unbounded one). The
+     *   queue's own indices are the capacity: a bounded send enqueues with offerIfBelowThreshold(bound
+     *   - reserved), one CAS of the producer index, and the receiver's poll frees the slot with a plain
+     *   release store of the consumer index. No other shared word is written per message.
+     * Closing without an in-flight counter: a send opens a window on its carrier's SendGate (a store of
+     *   a carrier-local sequence number and a fence), reads rxClosed, enqueues, closes the window. The
+     *   window never parks. A receiver that has seen rxClosed waits once, in ended(), for the windows
+     *   open on any carrier (SendGate.awaitWindows); after that no message that saw the channel open can
+     *   still arrive, and an empty queue is the end. So a send told SENT is always receivable and a
+     *   refused one never is (checked with Lincheck). Senders that are not on a Weft carrier count
+     *   themselves in `outside` instead.
+     * Waking the receiver: the receiver publishes a Waiter in rxWaiter (volatile write), re-polls the
+     *   queue (volatile read of the producer index), parks; a sender offers (a CAS), then reads
+     *   rxWaiter, swaps it out and claims it. Sequentially consistent: the receiver sees the message or
+     *   is woken.
+     * Full bounded channel: the sender first yields a couple of times (the receiver is usually just
+     *   behind it in a run queue, and a yield costs less than parking), then queues a SendWaiter holding
+     *   its message under this object's monitor (FIFO; while any wait, new sends take this path too, so
+     *   nobody overtakes them). Whoever frees room runs assign() under the monitor: enqueue the head
+     *   waiter's message for it, mark it settled, claim its parker. The message is in the queue before
+     *   the sender learns it was sent, so a sender that then closes cannot end the channel ahead of its
+     *   own message. A waiter gives up (timeout, abort) only under the monitor, so a waiter still in
+     *   the list has not given up and the claim always succeeds. The receiver, after each poll of a
+     *   bounded channel, fences and reads sendWaiterCount; a waiter increments it under the monitor and
+     *   then re-reads the consumer index (in assign's offer): one of them sees the other.
+     * Reservations (Permit): counted in `reserved`, which lowers the threshold every send uses. A
+     *   reservation takes the monitor, counts itself, waits out the open send windows (they may have
+     *   read the old threshold), and keeps the room only if queue size + reserved still fits the bound.
+     *   A Permit's send enqueues into that room, then stops counting as reserved.
+     * Receiver close: sets rxClosed under the monitor and refuses every queued sender (its message goes
+     *   back in the SendException).
      * Progress: send on a non-full channel and recv on a non-empty one are lock-free.
      */
     static final class Shared<T> {
-        private static final VarHandle RX_WAITER;
-        private static final VarHandle STATE;
-        private static final long CLOSED = 1;
-        private static final long ONE = 2;
+        static final VarHandle RX_WAITER;
 
         static {
             try {
-                MethodHandles.Lookup l = MethodHandles.lookup();
-                RX_WAITER = l.findVarHandle(Shared.class, "rxWaiter", Waiter.class);
-                STATE = l.findVarHandle(Shared.class, "state", long.class);
+                RX_WAITER = MethodHandles.lookup().findVarHandle(Shared.class, "rxWaiter", Waiter.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
         final MessagePassingQueue<T> queue;
+        private final MpscVarHandleArrayQueue<T> bounded; // the same queue when bounded, else null
         final int bound; // 0 when unbounded
         final AtomicInteger senders = new AtomicInteger(1);
-        /** Reserved Permits not yet used or closed: admitted, but not owed to the receiver. */
+        /** Room held by Permits not yet used or closed. */
         final AtomicInteger reserved = new AtomicInteger();
-        /** Messages admitted and not released, shifted left by one; bit 0 is CLOSED. */
-        @SuppressWarnings("unused") private volatile long state;
-        /** Unbounded only: messages the (single) receiver has taken. */
-        private long consumed;
+        /** Send windows open on threads that are not Weft carriers; see SendGate. */
+        private final AtomicInteger outside = new AtomicInteger();
+        volatile boolean rxClosed;
         volatile boolean txClosed;
         volatile Waiter rxWaiter;
+        /** Receiver only: the send windows have been waited out since rxClosed was seen. */
+        private boolean settledAfterClose;
         /** Bounded only: senders parked on a full channel, FIFO; guarded by this object's monitor. */
         private final WaitList sendWaiters;
         private volatile int sendWaiterCount;
@@ -196,62 +200,63 @@ public final class Mpsc {
             this.bound = bound;
             if (bound > 0) {
                 int cap = Math.max(2, Integer.highestOneBit(Math.max(1, bound - 1)) << 1);
-                this.queue = new MpscVarHandleArrayQueue<>(cap);
+                this.bounded = new MpscVarHandleArrayQueue<>(cap);
+                this.queue = bounded;
                 this.sendWaiters = new WaitList();
             } else {
+                this.bounded = null;
                 this.queue = new MpscUnboundedVarHandleArrayQueue<>(256);
                 this.sendWaiters = null;
             }
         }
 
-        boolean rxClosed() {
-            return (state & CLOSED) != 0;
-        }
-
         /**
-         * Admits one message without parking.
+         * Sends without parking.
          *
-         * @param queueBehindWaiters whether to refuse while senders wait (fairness), so they are not overtaken
-         * @return 1 admitted, 0 full (or waiters queued), -1 the receiver is closed
+         * @return 1 sent, 0 full (or senders wait, who go first), -1 the receiver is closed
          */
-        int tryAdmit(boolean queueBehindWaiters) {
-            if (bound == 0) {
-                long prev = (long) STATE.getAndAdd(this, ONE);
-                if ((prev & CLOSED) != 0) {
-                    STATE.getAndAdd(this, -ONE);
-                    return -1;
+        int trySend(T v) {
+            Carrier c = SendGate.enter(outside);
+            int r;
+            try {
+                if (rxClosed) {
+                    r = -1;
+                } else if (bounded == null) {
+                    queue.offer(v);
+                    r = 1;
+                } else if (sendWaiterCount == 0 && bounded.offerIfBelowThreshold(v, bound - reserved.get())) {
+                    r = 1;
+                } else {
+                    r = 0;
                 }
-                return 1;
+            } finally {
+                SendGate.exit(c, outside);
             }
-            for (;;) {
-                long st = state;
-                if ((st & CLOSED) != 0) {
-                    return -1;
-                }
-                if ((st >>> 1) >= bound || (queueBehindWaiters && sendWaiterCount != 0)) {
-                    return 0;
-                }
-                if (STATE.weakCompareAndSet(this, st, st + ONE)) {
-                    return 1;
-                }
+            if (r > 0) {
+                wakeReceiverIfWaiting();
             }
+            return r;
         }
 
-        /** Offers an admitted message and wakes the receiver if it waits. */
-        void push(T v) {
-            if (!queue.offer(v)) {
-                // Cannot happen: admission keeps at most `bound` <= queue capacity messages.
-                throw new IllegalStateException("mpsc queue over capacity");
+        /** Sends into room a Permit holds. {@return false if the receiver is closed} */
+        boolean sendReserved(T v) {
+            boolean sent;
+            Carrier c = SendGate.enter(outside);
+            try {
+                sent = !rxClosed && queue.offer(v); // cannot fail for lack of room: the Permit holds it
+            } finally {
+                SendGate.exit(c, outside);
             }
-            Waiter w = rxWaiter;
-            if (w != null && RX_WAITER.compareAndSet(this, w, null)) {
-                w.claim();
+            unreserve();
+            if (sent) {
+                wakeReceiverIfWaiting();
             }
+            return sent;
         }
 
-        /** Gives one admitted message's room back (taken, refused after admission, or a Permit closed unused). */
-        void release() {
-            STATE.getAndAdd(this, -ONE);
+        /** A Permit is used or given back: its room returns to the senders. */
+        void unreserve() {
+            reserved.decrementAndGet();
             if (sendWaiterCount != 0) {
                 synchronized (this) {
                     assign();
@@ -259,38 +264,78 @@ public final class Mpsc {
             }
         }
 
+        private void wakeReceiverIfWaiting() {
+            Waiter w = rxWaiter;
+            if (w != null && RX_WAITER.compareAndSet(this, w, null)) {
+                w.claim();
+            }
+        }
+
+        /** Holds room for one message if there is some now; under the monitor. */
+        private boolean tryReserveLocked() {
+            reserved.incrementAndGet();
+            if (bounded == null) {
+                return true;
+            }
+            // Sends in their window may have read the old threshold: let them finish, then count.
+            SendGate.awaitWindows(outside);
+            if (queue.size() + reserved.get() <= bound) {
+                return true;
+            }
+            reserved.decrementAndGet();
+            return false;
+        }
+
         /**
-         * Parks until the message (or, for {@code value == null}, a reservation) is admitted.
+         * Holds room for a Permit, parking while the channel is full.
          *
-         * @return true once admitted (and, for a message, queued); false on timeout
+         * @throws ClosedException if the receiver is closed
+         */
+        void reserve() {
+            synchronized (this) {
+                if (rxClosed) {
+                    throw new ClosedException("mpsc receiver closed");
+                }
+                if ((bounded == null || sendWaiterCount == 0) && tryReserveLocked()) {
+                    return;
+                }
+            }
+            waitForRoom(null, 0, "Mpsc.Sender.reserve");
+        }
+
+        /**
+         * Parks until the message is queued for us (or, for {@code value == null}, room is reserved).
+         *
+         * @return true once queued or reserved; false on timeout
          * @throws ClosedException if the receiver closed first
          */
-        boolean admitSlow(T value, long deadline, String where) {
+        boolean waitForRoom(T value, long deadline, String where) {
             SendWaiter w = new SendWaiter(new Parker(), value);
             synchronized (this) {
-                if (rxClosed()) {
+                if (rxClosed) {
                     throw new ClosedException("mpsc receiver closed");
                 }
                 sendWaiters.addLast(w);
                 sendWaiterCount++;
                 assign();
             }
-            Waiter f = w.parker.await(deadline);
-            if (f == null && w.parker.cancel() == null) {
-                // Gave up before anybody admitted it: leave the queue; the message was not sent.
+            if (w.parker.await(deadline) == null) {
                 synchronized (this) {
-                    if (sendWaiters.remove(w)) {
-                        sendWaiterCount--;
+                    // Give up under the monitor, so an assigner never claims a waiter that has left.
+                    if (!w.settled) {
+                        w.parker.cancel();
+                        if (sendWaiters.remove(w)) {
+                            sendWaiterCount--;
+                        }
                     }
                 }
-                if (Waits.interrupted()) {
-                    throw Waits.cancelled(where);
+                if (!w.settled) {
+                    if (Waits.interrupted()) {
+                        throw Waits.cancelled(where);
+                    }
+                    return false;
                 }
-                return false;
-            }
-            // Claimed: admitted (message queued for us) or refused by close.
-            while (!w.settled) {
-                Thread.onSpinWait(); // the assigner holds the monitor and is a few instructions away
+                // Served just as we gave up: the message is sent (or the room reserved) all the same.
             }
             if (w.refused) {
                 throw new ClosedException("mpsc receiver closed while waiting in " + where);
@@ -298,32 +343,26 @@ public final class Mpsc {
             return true;
         }
 
-        /** Admits for waiters in FIFO order while there is room; under the monitor. */
+        /** Serves waiters in FIFO order while there is room; under the monitor. */
         private void assign() {
             Waiter head;
-            while ((head = sendWaiters.peekFirst()) != null) {
-                long st = state;
-                if ((st & CLOSED) != 0 || (st >>> 1) >= bound) {
-                    return;
-                }
-                if (!STATE.compareAndSet(this, st, st + ONE)) {
-                    continue;
-                }
-                sendWaiters.remove(head);
-                sendWaiterCount--;
+            while (!rxClosed && (head = sendWaiters.peekFirst()) != null) {
                 SendWaiter w = (SendWaiter) head;
-                if (!w.parker.tryClaim(w)) {
-                    STATE.getAndAdd(this, -ONE); // it gave up concurrently: its room goes to the next
-                    continue;
-                }
                 @SuppressWarnings("unchecked") T v = (T) w.value;
                 if (v != null) {
-                    push(v);
-                } else {
-                    reserved.incrementAndGet();
+                    if (!bounded.offerIfBelowThreshold(v, bound - reserved.get())) {
+                        return;
+                    }
+                } else if (!tryReserveLocked()) {
+                    return;
                 }
+                sendWaiters.remove(w);
+                sendWaiterCount--;
                 w.settled = true;
-                LockSupport.unpark(w.parker.thread());
+                w.claim(); // cannot fail: a waiter gives up only under this monitor, and only unsettled
+                if (v != null) {
+                    wakeReceiverIfWaiting();
+                }
             }
         }
 
@@ -335,23 +374,21 @@ public final class Mpsc {
             }
         }
 
-        /** Receiver close: no admission succeeds from now on; queued senders are refused. */
+        /** Receiver close: every send from now on is refused, and so is every queued sender. */
         void closeReceiver() {
-            if (rxClosed()) {
+            if (rxClosed) {
                 return;
             }
             synchronized (this) {
-                STATE.getAndBitwiseOr(this, CLOSED);
+                rxClosed = true;
                 if (sendWaiters != null) {
                     Waiter head;
                     while ((head = sendWaiters.pollFirst()) != null) {
                         sendWaiterCount--;
                         SendWaiter w = (SendWaiter) head;
-                        if (w.parker.tryClaim(w)) {
-                            w.refused = true;
-                            w.settled = true;
-                            LockSupport.unpark(w.parker.thread());
-                        }
+                        w.refused = true;
+                        w.settled = true;
+                        w.claim();
                     }
                 }
             }
@@ -362,37 +399,32 @@ public final class Mpsc {
 
         /**
          * {@return true once no message can arrive any more: every sender closed, or the receiver closed
-         * and no admitted message is on its way into the queue} False if a message is (now) queued.
+         * and no send that saw it open is still on its way} False while a message is queued.
          */
         boolean ended() {
             if (txClosed) {
                 return true;
             }
-            if (!rxClosed()) {
+            if (!rxClosed) {
                 return false;
             }
-            // An admitted send between its admission and its offer is a few instructions from done (it
-            // never parks there): wait for it, so that its outcome is settled before we report the end.
-            // This keeps tryRecv linearizable with respect to close (checked with Lincheck).
-            for (;;) {
-                long owed = ((long) STATE.getVolatile(this) >>> 1) - consumed - reserved.get();
-                if (owed <= 0) {
-                    return true;
-                }
-                if (!queue.isEmpty()) {
-                    return false;
-                }
-                Thread.onSpinWait();
+            if (!settledAfterClose) {
+                // A send between its rxClosed check and its enqueue is a few instructions from done (it
+                // never parks there): wait for it, so its outcome is settled before we report the end.
+                SendGate.awaitWindows(outside);
+                settledAfterClose = true;
             }
+            return queue.isEmpty();
         }
 
         T poll() {
             T v = queue.poll();
-            if (v != null) {
-                if (bound > 0) {
-                    release();
-                } else {
-                    consumed++;
+            if (v != null && bounded != null) {
+                VarHandle.fullFence(); // the slot's release, then the waiter check: see the overview
+                if (sendWaiterCount != 0) {
+                    synchronized (this) {
+                        assign();
+                    }
                 }
             }
             return v;
@@ -401,7 +433,7 @@ public final class Mpsc {
 
     /** A sender (or a reservation, with no message) parked on a full channel. */
     private static final class SendWaiter extends Waiter {
-        /** Written by the assigner or the closer after its claim; read by the waiter after it. */
+        /** Served: queued (or reserved), or refused; written under the monitor before the claim. */
         volatile boolean settled;
         boolean refused; // written before settled
 
@@ -473,18 +505,25 @@ public final class Mpsc {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             checkOpen();
             Shared<T> s = shared;
-            int admitted = s.tryAdmit(true);
-            if (admitted > 0) {
-                s.push(value);
-                Coop.proceed();
-                return;
-            }
-            if (admitted < 0) {
-                throw new SendException("mpsc receiver closed", value);
+            for (int attempt = 0; ; attempt++) {
+                int r = s.trySend(value);
+                if (r > 0) {
+                    Coop.proceed();
+                    return;
+                }
+                if (r < 0) {
+                    throw new SendException("mpsc receiver closed", value);
+                }
+                if (attempt == FULL_YIELDS) {
+                    break;
+                }
+                // Full: the receiver is most likely queued right behind us; let it run before parking.
+                Waits.checkCancelled("Mpsc.Sender.send");
+                Thread.yield();
             }
             boolean sent;
             try {
-                sent = s.admitSlow(value, deadline, "Mpsc.Sender.send"); // queued for us if true
+                sent = s.waitForRoom(value, deadline, "Mpsc.Sender.send"); // queued for us if true
             } catch (ClosedException e) {
                 throw new SendException("mpsc receiver closed", value);
             }
@@ -506,13 +545,8 @@ public final class Mpsc {
         public TrySendResult trySend(T value) {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             checkOpen();
-            Shared<T> s = shared;
-            int admitted = s.tryAdmit(true);
-            if (admitted > 0) {
-                s.push(value);
-                return TrySendResult.SENT;
-            }
-            return admitted < 0 ? TrySendResult.CLOSED : TrySendResult.FULL;
+            int r = shared.trySend(value);
+            return r > 0 ? TrySendResult.SENT : r < 0 ? TrySendResult.CLOSED : TrySendResult.FULL;
         }
 
         /**
@@ -531,20 +565,11 @@ public final class Mpsc {
         public Permit<T> reserve() {
             checkOpen();
             Shared<T> s = shared;
-            int admitted = s.tryAdmit(true);
-            if (admitted < 0) {
-                throw new ClosedException("mpsc receiver closed");
-            }
-            if (admitted > 0) {
-                s.reserved.incrementAndGet();
-            } else {
-                s.admitSlow(null, 0, "Mpsc.Sender.reserve"); // counts the reservation if it returns
-                if (Waits.interrupted()) {
-                    // Admitted just as we were aborted: give the room to the next sender.
-                    s.reserved.decrementAndGet();
-                    s.release();
-                    throw Waits.cancelled("Mpsc.Sender.reserve");
-                }
+            s.reserve();
+            if (Waits.interrupted()) {
+                // Served just as we were aborted: give the room to the next sender.
+                s.unreserve();
+                throw Waits.cancelled("Mpsc.Sender.reserve");
             }
             return new Permit<>(s);
         }
@@ -578,7 +603,7 @@ public final class Mpsc {
          * }
          */
         public boolean isClosed() {
-            return shared.rxClosed();
+            return shared.rxClosed;
         }
 
         /**
@@ -640,14 +665,9 @@ public final class Mpsc {
         public void send(T value) {
             Objects.requireNonNull(value, "Mpsc messages must not be null");
             Shared<T> s = take();
-            // Stop counting as reserved before looking at CLOSED: a receiver closing meanwhile then waits
-            // for this message (or its refusal) instead of ending without it.
-            s.reserved.decrementAndGet();
-            if (s.rxClosed()) {
-                s.release();
+            if (!s.sendReserved(value)) {
                 throw new SendException("mpsc receiver closed", value);
             }
-            s.push(value);
         }
 
         private synchronized Shared<T> take() {
@@ -674,8 +694,7 @@ public final class Mpsc {
                 shared = null;
             }
             if (s != null) {
-                s.reserved.decrementAndGet();
-                s.release();
+                s.unreserve();
             }
         }
     }
@@ -847,7 +866,7 @@ public final class Mpsc {
          * }
          */
         public boolean isClosed() {
-            return shared.txClosed || shared.rxClosed();
+            return shared.txClosed || shared.rxClosed;
         }
 
         /**

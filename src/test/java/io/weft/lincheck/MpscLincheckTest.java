@@ -25,13 +25,10 @@ import org.junit.jupiter.api.Timeout;
  * sequential specification is each scenario class run on one thread). The consumer side is always one
  * thread at a time ({@code nonParallelGroup = "consumer"}): Mpsc is single-consumer.
  *
- * <p>What is, and is not, linearizable. A bounded send takes a capacity permit and then enqueues, as
- * Tokio's does; between the two the slot is reserved but the message not yet visible. With two
- * producers this is observable and by design: producer B holds a permit, producer A sees FULL, the
- * consumer takes one, A sends and the consumer takes A's message before B's (no sequential FIFO of
- * capacity 2 explains it; Tokio behaves the same). So capacity is checked with one producer thread
- * ({@link Spsc}, {@code nonParallelGroup = "producer"}), and several producers are checked on a channel
- * they cannot fill ({@link ManyProducers}).
+ * <p>A bounded send's admission and its enqueue are one step (JCTools' {@code offerIfBelowThreshold},
+ * one CAS of the producer index), so {@code trySend}'s FULL is exact with several producers too
+ * ({@link ManyProducersFull}). (Before, a send took a capacity permit and then enqueued, as Tokio's
+ * does, and two producers could observe the gap between the two.)
  */
 @Tag("lincheck")
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -54,7 +51,7 @@ public class MpscLincheckTest {
         }
     }
 
-    /** Plus a send that queues on the full channel's capacity semaphore and gives up at once. */
+    /** Plus a send that queues behind the full channel's parked senders and gives up at once. */
     public static class SpscWithTimedOutSends extends Spsc {
         /** Returns "sent", or throws ElapsedException (full). */
         @Operation(nonParallelGroup = "producer")
@@ -150,6 +147,22 @@ public class MpscLincheckTest {
         }
     }
 
+    /** Several producers on a channel of capacity 2, which they do fill: FULL is exact, FIFO holds. */
+    @Param(name = "value", gen = IntGen.class, conf = "1:9")
+    public static class ManyProducersFull {
+        final Mpsc.Channel<Integer> ch = Mpsc.channel(2);
+
+        @Operation
+        public Mpsc.TrySendResult trySend(@Param(name = "value") int v) {
+            return ch.sender().trySend(v);
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer tryRecv() {
+            return ch.receiver().tryRecv();
+        }
+    }
+
     /** Several producers on a channel they cannot fill (capacity 64): FIFO of what became visible. */
     @Param(name = "value", gen = IntGen.class, conf = "1:9")
     public static class ManyProducers {
@@ -175,6 +188,11 @@ public class MpscLincheckTest {
     @Test
     void manyProducersModelChecking() {
         new ModelCheckingOptions().iterations(10).invocationsPerIteration(200).check(ManyProducers.class);
+    }
+
+    @Test
+    void manyProducersOnAFullChannelModelChecking() {
+        new ModelCheckingOptions().iterations(10).invocationsPerIteration(200).check(ManyProducersFull.class);
     }
 
     @Test

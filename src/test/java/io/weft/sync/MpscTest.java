@@ -402,6 +402,81 @@ class MpscTest {
         }
     }
 
+    /**
+     * Four senders on a channel of capacity 4 (so they park and are served from the waiter queue), one
+     * through reserved permits and one with short timeouts, while the receiver takes a random number of
+     * messages and closes. Every message a send returned for is received exactly once, in each sender's
+     * order; a refused one (SendException, or a timeout) never is. Covers the send gate on every carrier
+     * and the hand-over to parked senders racing with close.
+     */
+    @Test
+    @Tag("stress")
+    void parkedAndReservingSendersRacingWithReceiverCloseLoseNothing() {
+        long seed = System.nanoTime();
+        java.util.Random random = new java.util.Random(seed);
+        try (Runtime rt = runtime(RuntimeFlavor.MULTI_THREAD)) {
+            rt.blockOn(() -> {
+                for (int iteration = 0; iteration < 300; iteration++) {
+                    var ch = Mpsc.<Integer>channel(4);
+                    var rx = ch.receiver();
+                    List<JoinHandle<List<Integer>>> senders = new ArrayList<>();
+                    for (int p = 0; p < 4; p++) {
+                        int id = p;
+                        var tx = ch.sender().cloneSender();
+                        senders.add(Task.spawn(() -> {
+                            List<Integer> sent = new ArrayList<>();
+                            try (tx) {
+                                for (int i = 0; ; i++) {
+                                    int msg = id * 1_000_000 + i;
+                                    try {
+                                        switch (id) {
+                                            case 0 -> {
+                                                try (var permit = tx.reserve()) {
+                                                    permit.send(msg);
+                                                }
+                                            }
+                                            case 1 -> tx.sendTimeout(msg, Duration.ofMillis(1));
+                                            default -> tx.send(msg);
+                                        }
+                                        sent.add(msg);
+                                    } catch (SendException | ClosedException e) {
+                                        return sent;
+                                    } catch (ElapsedException e) {
+                                        // not sent; try the next number
+                                    }
+                                }
+                            }
+                        }));
+                    }
+                    ch.sender().close();
+                    int take = random.nextInt(40);
+                    List<Integer> received = new ArrayList<>();
+                    Integer v;
+                    while (received.size() < take && (v = rx.recv(LONG)) != null) {
+                        received.add(v);
+                    }
+                    rx.close();
+                    while ((v = rx.recv(LONG)) != null) {
+                        received.add(v);
+                    }
+                    List<Integer> allSent = new ArrayList<>();
+                    for (JoinHandle<List<Integer>> h : senders) {
+                        allSent.addAll(h.join(LONG));
+                    }
+                    for (int p = 0; p < 4; p++) {
+                        int id = p;
+                        List<Integer> mine = received.stream().filter(m -> m / 1_000_000 == id).toList();
+                        List<Integer> sentByMe = allSent.stream().filter(m -> m / 1_000_000 == id).toList();
+                        assertThat(mine).as("seed %d iteration %d sender %d: received = sent, in order", seed,
+                            iteration, id).isEqualTo(sentByMe);
+                    }
+                    assertThat(received).as("seed %d iteration %d", seed, iteration).hasSameSizeAs(allSent);
+                }
+                return null;
+            });
+        }
+    }
+
     // ---------------------------------------------------------------- trySend, sendTimeout, reserve
 
     @Test

@@ -73,6 +73,8 @@ public final class Carrier extends Thread {
 
     // Written only by this carrier's OS thread (see overview).
     private Runnable lifo;
+    /** Odd while a channel send window is open on this carrier; see {@link SendGate}. */
+    volatile long gateSeq;
     private boolean lifoEnabled;
     private int tick;
     private boolean searching;
@@ -116,9 +118,11 @@ public final class Carrier extends Thread {
         SchedulerConfig config = scheduler.config;
         runHook(config.onThreadStart());
         UNPARKED_AT.setOpaque(this, System.nanoTime());
+        SendGate.register(this);
         try {
             loop();
         } finally {
+            SendGate.deregister(this);
             scheduler.carrierExited(this);
             runHook(config.onThreadStop());
         }
