@@ -7,6 +7,8 @@ import io.weft.internal.sync.WaitList;
 import io.weft.internal.sync.Waiter;
 import io.weft.internal.sync.Waits;
 import io.weft.time.ElapsedException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -90,16 +92,26 @@ public final class Semaphore {
      * }
      */
     public static final class Permit implements AutoCloseable {
+        private static final VarHandle COUNT;
+
+        static {
+            try {
+                COUNT = MethodHandles.lookup().findVarHandle(Permit.class, "count", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final Semaphore semaphore;
-        private int count;
+        @SuppressWarnings("unused") private volatile int count;
 
         Permit(Semaphore semaphore, int count) {
             this.semaphore = semaphore;
-            this.count = count;
+            COUNT.setRelease(this, count); // published with the Permit; no fence needed here
         }
 
         /** {@return how many permits this holds} */
-        public synchronized int count() {
+        public int count() {
             return count;
         }
 
@@ -110,8 +122,8 @@ public final class Semaphore {
          * sem.acquire().forget(); // the semaphore now has one permit less
          * }
          */
-        public synchronized void forget() {
-            count = 0;
+        public void forget() {
+            COUNT.getAndSet(this, 0);
         }
 
         /**
@@ -123,11 +135,8 @@ public final class Semaphore {
          */
         @Override
         public void close() {
-            int n;
-            synchronized (this) {
-                n = count;
-                count = 0;
-            }
+            // One atomic swap: exactly one close (or forget) takes the count, even from two threads.
+            int n = (int) COUNT.getAndSet(this, 0);
             if (n > 0) {
                 semaphore.release(n);
             }

@@ -379,13 +379,19 @@ public final class Carrier extends Thread {
         }
     }
 
-    /** Spends one unit of the running task's budget; {@return true when it ran out (then it is refilled)} */
+    /**
+     * Spends one unit of the running task's budget.
+     *
+     * @return true when it ran out (then it is refilled) and other work waits for this carrier: in its
+     *     LIFO slot, its queue or the inject queue. With nothing else to run, a yield would only resume
+     *     the same task, at the price of an unmount and a mount.
+     */
     boolean spendBudget() {
         if (--budget > 0) {
             return false;
         }
         budget = Coop.BUDGET;
-        return true;
+        return lifo != null || !queue.isEmpty() || scheduler.hasInjected();
     }
 
     void unparkCarrier() {

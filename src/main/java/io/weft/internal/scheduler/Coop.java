@@ -29,7 +29,7 @@ public final class Coop {
         Thread.yield();
     }
 
-    /** Spends one unit of the current task's budget; yields when it runs out. */
+    /** Spends one unit of the current task's budget; yields when it runs out and other work is queued. */
     public static void proceed() {
         Thread t = Thread.currentThread();
         if (t.isVirtual() && VirtualThreads.currentCarrier() instanceof Carrier c && c.spendBudget()) {
