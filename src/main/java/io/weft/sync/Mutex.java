@@ -4,8 +4,6 @@ import io.weft.internal.sync.SelectArm;
 import io.weft.internal.sync.Waiter;
 import io.weft.internal.sync.Waits;
 import io.weft.time.ElapsedException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -66,7 +64,7 @@ public final class Mutex<T> {
      *
      * Algorithm (Tokio's Mutex): a Semaphore with one permit. lock() acquires the permit (the
      *   semaphore's FIFO queue gives the fairness), a Guard owns it, Guard.close() releases it. The
-     *   guard's closed flag is a CAS, so closing twice (or from two tasks) releases once.
+     *   guard's closed flag is set under its monitor, so closing twice (or from two tasks) releases once.
      * Memory ordering: value is a plain field. A guard's writes precede its release of the permit (a
      *   CAS on the semaphore's count); the next owner's acquire reads that count (fast path) or is
      *   claimed through Parker by whoever assigned it the permit after reading it, so the write
@@ -117,18 +115,21 @@ public final class Mutex<T> {
      * @param <T> the type of the protected value
      */
     public static final class Guard<T> implements AutoCloseable {
-        private static final VarHandle CLOSED;
-
-        static {
-            try {
-                CLOSED = MethodHandles.lookup().findVarHandle(Guard.class, "closed", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         private final Mutex<T> mutex;
-        @SuppressWarnings("unused") private volatile boolean closed;
+        private volatile boolean closed;
+
+        /**
+         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
+         * the guard does not escape the block that uses it, the JIT drops both the lock and the
+         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
+         */
+        private synchronized boolean markClosed() {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            return true;
+        }
 
         Guard(Mutex<T> mutex) {
             this.mutex = mutex;
@@ -196,7 +197,7 @@ public final class Mutex<T> {
          */
         @Override
         public void close() {
-            if (CLOSED.compareAndSet(this, false, true)) { // one release per guard, even if closed twice
+            if (markClosed()) { // one release per guard, even if closed twice
                 mutex.semaphore.release(1);
             }
         }

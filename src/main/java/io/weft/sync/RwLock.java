@@ -4,8 +4,6 @@ import io.weft.internal.sync.SelectArm;
 import io.weft.internal.sync.Waiter;
 import io.weft.internal.sync.Waits;
 import io.weft.time.ElapsedException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -55,7 +53,7 @@ public final class RwLock<T> {
      *   semaphore is FIFO and never lets a request overtake the head of its queue, which gives the
      *   writer preference: a writer at the head collects permits as readers leave, and the readers
      *   queued behind it wait. downgrade() releases maxReaders - 1 permits and keeps one as a read.
-     *   Each guard's closed flag is a CAS, so it releases exactly once.
+     *   Each guard's closed flag is set under its monitor, so it releases exactly once.
      * Memory ordering: value is a plain field written only under a write guard. A write guard's
      *   release of permits is a CAS on the semaphore's count that every later acquirer reads (or is
      *   claimed through Parker by a thread that read it), so writes happen-before later guards' reads.
@@ -130,18 +128,21 @@ public final class RwLock<T> {
      * @param <T> the type of the protected value
      */
     public static final class ReadGuard<T> implements AutoCloseable {
-        private static final VarHandle CLOSED;
-
-        static {
-            try {
-                CLOSED = MethodHandles.lookup().findVarHandle(ReadGuard.class, "closed", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         private final RwLock<T> lock;
-        @SuppressWarnings("unused") private volatile boolean closed;
+        private volatile boolean closed;
+
+        /**
+         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
+         * the guard does not escape the block that uses it, the JIT drops both the lock and the
+         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
+         */
+        private synchronized boolean markClosed() {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            return true;
+        }
 
         ReadGuard(RwLock<T> lock) {
             this.lock = lock;
@@ -183,7 +184,7 @@ public final class RwLock<T> {
          */
         @Override
         public void close() {
-            if (CLOSED.compareAndSet(this, false, true)) { // one release per guard
+            if (markClosed()) { // one release per guard
                 lock.semaphore.release(1);
             }
         }
@@ -220,18 +221,21 @@ public final class RwLock<T> {
      * @param <T> the type of the protected value
      */
     public static final class WriteGuard<T> implements AutoCloseable {
-        private static final VarHandle CLOSED;
-
-        static {
-            try {
-                CLOSED = MethodHandles.lookup().findVarHandle(WriteGuard.class, "closed", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         private final RwLock<T> lock;
-        @SuppressWarnings("unused") private volatile boolean closed;
+        private volatile boolean closed;
+
+        /**
+         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
+         * the guard does not escape the block that uses it, the JIT drops both the lock and the
+         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
+         */
+        private synchronized boolean markClosed() {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            return true;
+        }
 
         WriteGuard(RwLock<T> lock) {
             this.lock = lock;
@@ -284,7 +288,7 @@ public final class RwLock<T> {
          * @throws IllegalStateException if this guard is closed or already downgraded
          */
         public ReadGuard<T> downgrade() {
-            if (!CLOSED.compareAndSet(this, false, true)) {
+            if (!markClosed()) {
                 throw new IllegalStateException("write guard already closed");
             }
             ReadGuard<T> r = new ReadGuard<>(lock);
@@ -314,7 +318,7 @@ public final class RwLock<T> {
          */
         @Override
         public void close() {
-            if (CLOSED.compareAndSet(this, false, true)) { // one release per guard
+            if (markClosed()) { // one release per guard
                 lock.semaphore.release(lock.maxReaders);
             }
         }

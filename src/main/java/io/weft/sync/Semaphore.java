@@ -7,8 +7,6 @@ import io.weft.internal.sync.WaitList;
 import io.weft.internal.sync.Waiter;
 import io.weft.internal.sync.Waits;
 import io.weft.time.ElapsedException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -92,26 +90,16 @@ public final class Semaphore {
      * }
      */
     public static final class Permit implements AutoCloseable {
-        private static final VarHandle COUNT;
-
-        static {
-            try {
-                COUNT = MethodHandles.lookup().findVarHandle(Permit.class, "count", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         private final Semaphore semaphore;
-        @SuppressWarnings("unused") private volatile int count;
+        private int count;
 
         Permit(Semaphore semaphore, int count) {
             this.semaphore = semaphore;
-            COUNT.setRelease(this, count); // published with the Permit; no fence needed here
+            this.count = count;
         }
 
         /** {@return how many permits this holds} */
-        public int count() {
+        public synchronized int count() {
             return count;
         }
 
@@ -122,8 +110,8 @@ public final class Semaphore {
          * sem.acquire().forget(); // the semaphore now has one permit less
          * }
          */
-        public void forget() {
-            COUNT.getAndSet(this, 0);
+        public synchronized void forget() {
+            count = 0;
         }
 
         /**
@@ -135,8 +123,11 @@ public final class Semaphore {
          */
         @Override
         public void close() {
-            // One atomic swap: exactly one close (or forget) takes the count, even from two threads.
-            int n = (int) COUNT.getAndSet(this, 0);
+            int n;
+            synchronized (this) {
+                n = count;
+                count = 0;
+            }
             if (n > 0) {
                 semaphore.release(n);
             }
