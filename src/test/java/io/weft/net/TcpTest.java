@@ -548,9 +548,7 @@ class TcpTest {
         }
     }
 
-    static java.nio.channels.SocketChannel javaChannel(TcpStream s) throws Exception {
-        var f = TcpStream.class.getDeclaredField("socket");
-        f.setAccessible(true);
-        return ((io.weft.internal.net.StreamSocket) f.get(s)).channel();
+    static java.nio.channels.SocketChannel javaChannel(TcpStream s) {
+        return s.socket.channel(); // package-private in SocketStream
     }
 }
