@@ -247,5 +247,7 @@ public class MpscLincheckTest {
         new ModelCheckingOptions().iterations(20).invocationsPerIteration(1000).check(SpscWithTimedOutSends.class);
         new ModelCheckingOptions().iterations(20).invocationsPerIteration(1000).check(ManyProducers.class);
         new StressOptions().iterations(20).invocationsPerIteration(1000).check(ManyProducers.class);
+        new ModelCheckingOptions().iterations(20).invocationsPerIteration(1000).check(ManyProducersFull.class);
+        new StressOptions().iterations(20).invocationsPerIteration(1000).check(ManyProducersFull.class);
     }
 }

@@ -154,8 +154,10 @@ public class TaskRegistryLincheckTest {
         new StressOptions().iterations(5).invocationsPerIteration(200).check(getClass());
     }
 
+    /** The thorough run: over 300 s on a 2-core machine, so it gets a timeout of its own. */
     @Test
     @Tag("stress-long")
+    @Timeout(1200)
     void modelCheckingLong() {
         new ModelCheckingOptions().iterations(50).invocationsPerIteration(1000).threads(3).check(getClass());
     }
