@@ -412,7 +412,9 @@ public final class Runtime implements AutoCloseable {
          * current-thread flavour). Lower is fairer to work submitted from outside; higher favours
          * local work. At each check a batch of outside work goes to the back of the carrier's local
          * queue (or runs at once if that queue is empty), so work submitted from outside, timer
-         * wake-ups included, runs in the order it was submitted on the current-thread flavour.
+         * wake-ups included, runs in the order it was submitted on the current-thread flavour (unless
+         * the carrier's local queue is full at a check: then the batch's head runs at once, so that
+         * tasks yielding in a loop cannot shut outside work out).
          *
          * {@snippet :
          * Runtime.builder().globalQueueInterval(31);

@@ -160,6 +160,8 @@ public final class Carrier extends Thread {
         if (injectFirst || t % globalQueueInterval == 0) {
             injectFirst = false;
             if (queue.isEmpty() || freeSlots() == 0) {
+                // Empty: nothing to overtake. Full: the head runs now, out of order, because waiting
+                // for room could wait forever (tasks that yield in a loop keep a full queue full).
                 Runnable r = scheduler.pollInjectBatch(this);
                 if (r != null) {
                     return r;
