@@ -14,7 +14,6 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jctools.queues.MessagePassingQueue;
@@ -914,33 +913,8 @@ public final class Mpsc {
          */
         @Override
         public Iterator<T> iterator() {
-            return new Iterator<>() {
-                private T next;
-                private boolean done;
-
-                @Override
-                public boolean hasNext() {
-                    if (next != null) {
-                        return true;
-                    }
-                    if (done) {
-                        return false;
-                    }
-                    next = recv();
-                    done = next == null;
-                    return !done;
-                }
-
-                @Override
-                public T next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException("channel closed");
-                    }
-                    T v = next;
-                    next = null;
-                    return v;
-                }
-            };
+            // Stream's iterator over recv; the no-op close keeps this receiver open when iteration stops.
+            return io.weft.stream.Stream.<T>fromPull(this::recv, () -> { }).iterator();
         }
 
         /**

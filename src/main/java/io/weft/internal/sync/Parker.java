@@ -64,18 +64,6 @@ public final class Parker {
         return false;
     }
 
-    /**
-     * Claims the parker on behalf of {@code by} without waking its thread: the caller finishes handing
-     * over (for example, enqueues the waiter's message) and then unparks {@link #thread()} itself. The
-     * owner may see the claim early (a spurious wake-up) and must wait for the hand-over to be marked done.
-     *
-     * @param by the waiter whose source fires
-     * @return true if this call claimed it; false if already claimed or cancelled
-     */
-    public boolean tryClaim(Waiter by) {
-        return FIRED.compareAndSet(this, null, by);
-    }
-
     /** {@return the waiter that claimed this parker, {@link #CANCELLED}, or null while waiting} */
     public Object fired() {
         return fired;
