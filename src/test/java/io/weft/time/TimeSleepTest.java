@@ -169,6 +169,75 @@ class TimeSleepTest {
         }
     }
 
+    @Test
+    void busyCarriersFireTheirTimersThemselvesWithoutTheInjectQueue() {
+        // While a carrier is awake it makes the timer passes itself, and a wake-up it fires lands in
+        // its own queue. Were the driver thread firing them, each would come through the inject queue.
+        // A cold JVM ticks slowly enough that the driver thread's grace can run out, so the best of a
+        // few rounds counts; with the driver thread firing, every round sends all n through the queue.
+        org.junit.jupiter.api.Assumptions.assumeTrue(WeftTesting.weftScheduler(), "checks Weft's carriers");
+        try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).workerThreads(2))) {
+            int n = 200;
+            long best = Long.MAX_VALUE;
+            for (int round = 0; round < 10 && best >= n / 2; round++) {
+                AtomicInteger woke = new AtomicInteger();
+                long remote = rt.blockOn(() -> {
+                    AtomicBoolean stop = new AtomicBoolean();
+                    List<JoinHandle<Void>> keepers = new ArrayList<>();
+                    for (int k = 0; k < 2; k++) {
+                        keepers.add(Task.spawn(() -> {
+                            while (!stop.get()) {
+                                Task.yieldNow(); // both carriers stay awake and tick
+                            }
+                            return null;
+                        }));
+                    }
+                    List<JoinHandle<Void>> sleepers = new ArrayList<>();
+                    long before = rt.metrics().remoteScheduleCount();
+                    for (int i = 0; i < n; i++) {
+                        sleepers.add(Task.spawn(() -> {
+                            Time.sleep(ms(5));
+                            woke.incrementAndGet();
+                            return null;
+                        }));
+                    }
+                    for (JoinHandle<Void> h : sleepers) {
+                        h.join();
+                    }
+                    long after = rt.metrics().remoteScheduleCount();
+                    stop.set(true);
+                    for (JoinHandle<Void> h : keepers) {
+                        h.join();
+                    }
+                    return after - before;
+                });
+                assertThat(woke.get()).isEqualTo(n);
+                best = Math.min(best, remote);
+            }
+            assertThat(best).as("wake-ups that came through the inject queue, best round").isLessThan(n / 2);
+        }
+    }
+
+    @Test
+    void aTimerStillFiresWhenTheOnlyAwakeCarrierIsStuckInALongTask() {
+        // One carrier spins for 400 ms without yielding, so it never reaches a timer pass; the other is
+        // parked. The driver thread must step in after its grace and fire the sleep on time.
+        try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).workerThreads(2))) {
+            Duration slept = rt.blockOn(() -> {
+                JoinHandle<Void> hog = Task.spawn(() -> {
+                    WeftTesting.spin(400_000);
+                    return null;
+                });
+                long t0 = System.nanoTime();
+                Time.sleep(ms(20));
+                Duration d = realSince(t0);
+                hog.join();
+                return d;
+            });
+            assertThat(slept).isGreaterThanOrEqualTo(ms(20)).isLessThan(ms(300));
+        }
+    }
+
     @Tag("contract")
     @Test
     void sleepOutsideAnyRuntimeWorksOnAPlatformThread() {

@@ -94,6 +94,28 @@ public class TimeSleepBench extends VersusJdkBench {
         return n;
     }
 
+    /**
+     * The floor under {@link #sleep}: the same spawns, but each task yields once instead of sleeping,
+     * so it is unmounted and mounted once with no timer involved. A sleep cannot cost less than this;
+     * the gap between the two rows is what the timer itself costs.
+     */
+    @Benchmark
+    @PerOp(count = 1, countParam = "sleepers", unit = "task", order = 2, name = "spawn_and_yield_once",
+        what = "spawn `sleepers` tasks that each yield once, wait until all have ended",
+        note = "No timer: the floor under `sleep`. Weft and `jdk-sleep` yield with `Thread.yield()`; "
+            + "`jdk-timer` is the same as `jdk-sleep` here.")
+    public int yieldOnce() {
+        final int n = sleepers;
+        final Countdown done = new Countdown(n + 1);
+        final Runnable task = done.task(Thread::yield);
+        drive(done, "yield x " + n, () -> {
+            for (int i = 0; i < n; i++) {
+                exec.spawnLocal(task);
+            }
+        });
+        return n;
+    }
+
     /** Parks the calling virtual thread until the timer thread wakes it, 1 ms from now. */
     static void parkOnTimer(ScheduledThreadPoolExecutor timer) {
         final Wake w = new Wake(Thread.currentThread());

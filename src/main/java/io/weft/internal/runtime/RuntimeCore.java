@@ -59,6 +59,14 @@ public final class RuntimeCore implements TaskOwner {
     static final boolean CARRIERS_POLL_IO =
         !"false".equalsIgnoreCase(System.getProperty("weft.io.carrierPolling"));
 
+    /**
+     * Whether carriers fire due timers themselves (into their own queues) while any is awake, or only
+     * the driver thread does, through the inject queue ({@code -Dweft.time.carrierPolling=false});
+     * kept so the sleep benchmark can compare the two.
+     */
+    static final boolean CARRIERS_POLL_TIMERS =
+        !"false".equalsIgnoreCase(System.getProperty("weft.time.carrierPolling"));
+
     private final RuntimeConfig config;
     private final WeftScheduler scheduler;
     private final Thread.Builder.OfVirtual vtBuilder;
@@ -109,6 +117,10 @@ public final class RuntimeCore implements TaskOwner {
             WeftScheduler sched = scheduler;
             if (CARRIERS_POLL_IO) {
                 time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
+            }
+            if (CARRIERS_POLL_TIMERS) {
+                time.carriersPollTimers(() -> !sched.allCarriersParked());
+                scheduler.timers = time::pollTimers;
             }
             scheduler.onQuiescent = time::runtimeIdle;
             scheduler.start();

@@ -154,15 +154,22 @@ public final class Carrier extends Thread {
         if (io != null) {
             io.pollNow();
         }
+        // Timers likewise: what falls due wakes into this carrier's queue (Tokio's workers drive the timer).
+        java.util.function.BooleanSupplier timers = scheduler.timers;
+        if (timers != null) {
+            timers.getAsBoolean();
+        }
     }
 
     private Runnable nextTask(int t) {
         if (injectFirst || t % globalQueueInterval == 0) {
             injectFirst = false;
-            if (queue.isEmpty() || freeSlots() == 0) {
+            boolean empty = queue.isEmpty();
+            if (empty || freeSlots() == 0) {
                 // Empty: nothing to overtake. Full: the head runs now, out of order, because waiting
                 // for room could wait forever (tasks that yield in a loop keep a full queue full).
-                Runnable r = scheduler.pollInjectBatch(this);
+                // A full queue does not wait for a sibling that holds the inject queue: it has work.
+                Runnable r = empty ? scheduler.pollInjectBatch(this) : scheduler.tryPollInjectBatch(this);
                 if (r != null) {
                     return r;
                 }
@@ -222,9 +229,10 @@ public final class Carrier extends Thread {
             }
             Runnable r = scheduler.pollInjectBatch(this);
             if (r == null && (round & 7) == 0) {
-                // Out of tasks: poll the selector; what it wakes lands in this carrier's queue.
+                // Out of tasks: poll the selector and the timers; what they wake lands in this carrier's queue.
                 IoPoller io = scheduler.io;
-                if (io != null && io.pollNow()) {
+                java.util.function.BooleanSupplier timers = scheduler.timers;
+                if ((io != null && io.pollNow()) | (timers != null && timers.getAsBoolean())) {
                     r = queue.poll();
                 }
             }

@@ -17,15 +17,24 @@ import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
  * <pre>
  * Implementation overview
  *
- * Algorithm: the wheel belongs to the driver thread alone, so it needs no lock. register() puts the
- *   entry on an MPSC queue (JCTools) and unparks the driver only if the new deadline is earlier than
- *   the tick it sleeps until; cancel() CASes the entry's state to CANCELLED and queues it for removal,
- *   so a cancelled timer leaves the wheel in O(1) at the driver's next pass (the driver is woken when
- *   many cancellations are pending, so they never pile up). The driver loops: drain registrations and
- *   cancellations into the wheel, poll the wheel up to now (an entry fires only if its PENDING ->
- *   FIRED CAS wins), fire outside any lock, then park until the next expiration.
+ * Algorithm: the wheel is touched only by whoever holds `driving`, a try-lock: the driver thread, or
+ *   a carrier making a pass. register() puts the entry on an MPSC queue (JCTools), lowers nextDue if
+ *   its tick is earlier, and unparks the driver thread only if the tick is earlier than the one it
+ *   sleeps until; cancel() CASes the entry's state to CANCELLED and queues it for removal, so a
+ *   cancelled timer leaves the wheel in O(1) at the next pass (the driver is woken when many
+ *   cancellations are pending, so they never pile up). A pass: drain registrations and cancellations
+ *   into the wheel, poll the wheel up to now (an entry fires only if its PENDING -> FIRED CAS wins),
+ *   publish nextDue, release the lock, then fire.
  *   A registering thread never blocks: a contended lock here would unmount every sleeping virtual
  *   thread through the JDK's unblocker thread.
+ *
+ * Who makes the passes (Tokio's workers drive the timer the same way): while any carrier is awake,
+ *   the carriers, every eventInterval ticks and before they park, when nextDue has come; a wake-up
+ *   fired on a carrier lands in that carrier's own queue, not in the inject queue. The driver thread
+ *   then sleeps until nextDue plus a grace (CARRIER_GRACE_NANOS) and makes the pass itself only if no
+ *   carrier has (they are all inside long tasks). When the last carrier parks it wakes the driver
+ *   thread, which then fires on time and through the inject queue. Paused (test) time is the driver
+ *   thread's alone, so advance() and auto-advance keep their order guarantees.
  *
  * Clock: one immutable Clock record in a volatile field: now = nanoTime - start + shift, or frozen
  *   while paused. Reading it takes no lock. pause(), resume() and advance() replace the record under
@@ -36,6 +45,12 @@ import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
  *
  * Memory ordering: queue publication is JCTools' (release); parkedUntil is volatile and read by a
  *   registrant after it enqueued (the enqueue is a CAS, so the read is not reordered before it).
+ *   nextDue: a pass stores it, then re-checks the registration queue; a registrant enqueues, then
+ *   reads it (and CASes it lower). Either the pass sees the entry and sets nextDue to 0, or the
+ *   registrant sees the pass's value and lowers it: no registration is left behind a later nextDue.
+ *   delegating and the carriers' parked count form the same pair: the driver thread stores
+ *   delegating, then reads whether carriers are awake; the last carrier to park updates the count,
+ *   then reads delegating and wakes the driver thread.
  * Progress: register and cancel are lock-free; only the driver parks.
  * </pre>
  */
@@ -64,6 +79,37 @@ public final class TimeDriver {
     /** The runtime's I/O driver, created on first use; the driver thread then waits in its select. */
     private volatile io.weft.internal.reactor.Reactor reactor;
     private volatile long parkedUntil = 0;
+    /**
+     * The earliest tick at which a pass has work: the wheel's next expiration, 0 while registrations
+     * wait to be drained, FOREVER when there is nothing. Carriers read it to skip a pass cheaply.
+     */
+    private volatile long nextDue = FOREVER;
+    /** 1 while a thread (the driver or a carrier) makes a pass over the wheel. */
+    @SuppressWarnings("unused") private volatile int driving;
+    /** True while carriers run and make the passes themselves (set by the runtime). */
+    private volatile BooleanSupplier carriersPollTimers;
+    /** True while the driver thread parks leaving due timers to the carriers. */
+    private volatile boolean delegating;
+    private static final java.lang.invoke.VarHandle DRIVING;
+    private static final java.lang.invoke.VarHandle NEXT_DUE;
+
+    static {
+        try {
+            java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+            DRIVING = l.findVarHandle(TimeDriver.class, "driving", int.class);
+            NEXT_DUE = l.findVarHandle(TimeDriver.class, "nextDue", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * How long the driver thread leaves a due timer to awake carriers before firing it itself. A
+     * carrier looks every {@code eventInterval} tasks and before it parks, so this bounds the
+     * lateness only when every awake carrier is stuck in one long task.
+     */
+    private static final long CARRIER_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(
+        Long.getLong("weft.timerGraceMicros", 500));
     private volatile boolean stopped;
     private volatile boolean autoAdvanceHint;
     private final AtomicLong passRequested = new AtomicLong();
@@ -305,6 +351,11 @@ public final class TimeDriver {
         e.state = TimerEntry.PENDING;
         active.incrementAndGet();
         registrations.offer(e);
+        // After the offer: a pass that stored a later nextDue re-checks the queue after its store.
+        long nd = nextDue;
+        while (tick < nd && !NEXT_DUE.weakCompareAndSet(this, nd, tick)) {
+            nd = nextDue;
+        }
         if (tick < parkedUntil) {
             wakeDriver();
         }
@@ -338,8 +389,78 @@ public final class TimeDriver {
     public void runtimeIdle() {
         if (autoAdvanceHint) {
             wakeDriver();
-        } else if (reactor != null && carriersPoll != null) {
-            LockSupport.unpark(thread); // every carrier parked: this thread takes over the selector
+        } else if (delegating || (reactor != null && carriersPoll != null)) {
+            LockSupport.unpark(thread); // every carrier parked: this thread takes over timers and the selector
+        }
+    }
+
+    /**
+     * Lets the runtime's carriers make passes over the wheel themselves while {@code carriersAwake}
+     * is true: a timer a carrier fires wakes its task into that carrier's own queue, with no hop
+     * through the driver thread and the inject queue (Tokio's workers drive their timers the same
+     * way). The driver thread then fires a due timer only when no carrier has within
+     * {@link #CARRIER_GRACE_NANOS}, when every carrier parks, and whenever the clock is paused.
+     *
+     * @param carriersAwake true while some carrier is awake
+     */
+    public void carriersPollTimers(BooleanSupplier carriersAwake) {
+        this.carriersPollTimers = carriersAwake;
+    }
+
+    /**
+     * A carrier's cheap look at the timers: fires what is due, unless the clock is paused (test time
+     * is the driver thread's alone), nothing is due, or another thread is making a pass.
+     *
+     * @return true if it fired a timer
+     */
+    public boolean pollTimers() {
+        long nd = nextDue;
+        if (nd == FOREVER) {
+            return false;
+        }
+        Clock c = clock;
+        if (c.paused || (System.nanoTime() - startNanos + c.shift) / NANOS_PER_TICK < nd) {
+            return false;
+        }
+        if ((int) DRIVING.getOpaque(this) != 0 || !DRIVING.compareAndSet(this, 0, 1)) {
+            return false;
+        }
+        List<TimerEntry> due = carrierDue.get();
+        try {
+            passLocked(due);
+        } finally {
+            DRIVING.setRelease(this, 0);
+        }
+        if (due.isEmpty()) {
+            return false;
+        }
+        fireAll(due); // outside the lock: another carrier may make the next pass meanwhile
+        return true;
+    }
+
+    /** A pass's due list per carrier thread (a pass fires outside the lock, so lists are not shared). */
+    private static final ThreadLocal<List<TimerEntry>> carrierDue = ThreadLocal.withInitial(ArrayList::new);
+
+    /**
+     * Holding {@code driving}: drains registrations and cancellations into the wheel, collects what is
+     * due into {@code due}, and publishes the next tick a pass has work at.
+     */
+    private void passLocked(List<TimerEntry> due) {
+        drainQueues(due);
+        collectDue(due);
+        long next = wheel.nextExpiration();
+        nextDue = next < 0 ? FOREVER : next;
+        // After the store: a registration that missed the drain either is seen here or saw the store
+        // and lowers nextDue itself.
+        if (!registrations.isEmpty()) {
+            nextDue = 0;
+        }
+    }
+
+    /** The driver thread takes {@code driving}, waiting out a carrier's pass (a few microseconds). */
+    private void lockDriving() {
+        while (!DRIVING.compareAndSet(this, 0, 1)) {
+            Thread.onSpinWait();
         }
     }
 
@@ -404,13 +525,60 @@ public final class TimeDriver {
         due.clear();
     }
 
+    /**
+     * While carriers are awake and make the passes, parks the driver thread until a due timer is
+     * overdue by the grace (or a carrier parks, or a registration moves the next deadline earlier).
+     *
+     * @param pendingBefore whether the last look also found registrations waiting to be drained
+     * @return false if the driver thread must make a pass itself now
+     */
+    private boolean leaveToCarriers(BooleanSupplier awake, boolean pendingBefore) {
+        long nd = nextDue;
+        long wait;
+        if (nd == FOREVER) {
+            wait = -1;
+        } else if (nd == 0) {
+            wait = pendingBefore ? 0 : CARRIER_GRACE_NANOS; // registrations waiting: give carriers one grace
+        } else {
+            wait = Math.max(0, nd * NANOS_PER_TICK + CARRIER_GRACE_NANOS - nanos());
+        }
+        if (wait == 0) {
+            return false;
+        }
+        // nd == 0: sleep one grace without being woken by each registration.
+        parkedUntil = nd == 0 ? 0 : nd;
+        delegating = true;
+        // After publishing both: the last carrier to park, or a registration that lowers nextDue, sees them.
+        if (awake.getAsBoolean() && nextDue == nd && !stopped) {
+            parkDriver(wait);
+        }
+        delegating = false;
+        return true;
+    }
+
     private void run() {
         List<TimerEntry> due = new ArrayList<>();
+        boolean pending = false;
         while (!stopped) {
             long ticket = passRequested.get();
             parkedUntil = 0; // awake: registrants need not unpark us
-            drainQueues(due);
-            collectDue(due);
+            BooleanSupplier awake = carriersPollTimers;
+            if (awake != null && ticket <= passDone && !clock.paused && awake.getAsBoolean()) {
+                boolean wasPending = pending;
+                pending = nextDue == 0;
+                if (leaveToCarriers(awake, wasPending)) {
+                    continue;
+                }
+            }
+            pending = false;
+            lockDriving();
+            long next;
+            try {
+                passLocked(due);
+                next = wheel.nextExpiration();
+            } finally {
+                DRIVING.setRelease(this, 0);
+            }
             fireAll(due);
             if (ticket > passDone) {
                 passDone = ticket;
@@ -419,7 +587,6 @@ public final class TimeDriver {
                     LockSupport.unpark(w);
                 }
             }
-            long next = wheel.nextExpiration();
             Clock c = clock;
             autoAdvanceHint = c.paused && next >= 0;
             parkedUntil = next < 0 ? FOREVER : next;

@@ -3,8 +3,8 @@ package io.weft.internal.time;
 /**
  * One registered timer: a deadline and what to do when it passes.
  *
- * <p>The wheel's links ({@code prev}, {@code next}, {@code level}, {@code slot}) belong to the
- * {@link TimeDriver}'s thread alone. {@code state} moves once, by CAS, from {@code PENDING} to
+ * <p>The wheel's links ({@code prev}, {@code next}, {@code level}, {@code slot}) belong to whoever
+ * holds the {@link TimeDriver}'s wheel lock. {@code state} moves once, by CAS, from {@code PENDING} to
  * {@code FIRED} (the driver) or {@code CANCELLED} (the owner), so a timer fires at most once and never
  * after {@code cancel} returned true.
  */
@@ -38,8 +38,9 @@ public abstract class TimerEntry {
     protected TimerEntry() {}
 
     /**
-     * Runs when the deadline passes, on the driver's thread, outside its lock. Must be quick and
-     * must not throw (wake a thread, claim a waiter).
+     * Runs when the deadline passes, on the driver thread or on a carrier making a timer pass,
+     * outside the wheel's lock. Must be quick, must not block and must not throw (wake a thread,
+     * claim a waiter).
      */
     protected abstract void fire();
 
