@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
  * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
  * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty} (also {@code weft-driver}:
- * Weft with only the driver thread polling the selector). Writes the table to
+ * Weft with only the driver thread polling the selector; and {@code server+name=value+...}, the same
+ * server with those system properties, e.g. {@code weft+weft.io.lazyDisarm=false}). Writes the table to
  * {@code target/echo-bench.md} too.
  */
 public final class EchoBench {
@@ -121,11 +122,16 @@ public final class EchoBench {
 
     static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, int seconds) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
+        // "weft+weft.io.lazyDisarm=false": the same server with system properties set.
+        String[] parts = server.split("\\+");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
             "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
             "-Djdk.virtualThreadScheduler.parallelism=" + EchoServers.WORKERS,
-            "-Djdk.virtualThreadScheduler.maxPoolSize=" + EchoServers.WORKERS,
-            "-cp", System.getProperty("java.class.path"), EchoServers.class.getName(), server, "0"));
+            "-Djdk.virtualThreadScheduler.maxPoolSize=" + EchoServers.WORKERS));
+        for (int i = 1; i < parts.length; i++) {
+            cmd.add("-D" + parts[i]);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServers.class.getName(), parts[0], "0"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
