@@ -1,6 +1,7 @@
 package io.weft.net;
 
 import io.weft.internal.net.ListenerSocket;
+import io.weft.internal.net.StreamSocket;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.Objects;
@@ -18,15 +19,17 @@ import java.util.Objects;
  * }
  * }
  *
- * <h2>Cancellation</h2>
- * An accept that is aborted has accepted nothing: the pending connection stays queued for the next
- * {@code accept}. Closing the listener wakes a parked {@code accept} with a {@link java.net.SocketException}.
+ * <p>{@link #accept()}, {@link #localAddress()}, {@link #isOpen()} and {@link #close()} come from
+ * {@link SocketListener}, with how an aborted accept and a close behave.
  */
-public final class UnixListener implements AutoCloseable {
-    private final ListenerSocket socket;
-
+public final class UnixListener extends SocketListener<UnixStream> {
     private UnixListener(ListenerSocket socket) {
-        this.socket = socket;
+        super(socket);
+    }
+
+    @Override
+    UnixStream wrap(StreamSocket accepted) {
+        return new UnixStream(accepted);
     }
 
     /**
@@ -58,10 +61,7 @@ public final class UnixListener implements AutoCloseable {
      * @throws IOException if binding fails
      */
     public static UnixListener bind(SocketAddress address, int backlog) throws IOException {
-        if (backlog < 0) {
-            throw new IllegalArgumentException("backlog must not be negative: " + backlog);
-        }
-        return new UnixListener(ListenerSocket.bind(UnixStream.unix(address), backlog));
+        return new UnixListener(ListenerSocket.bind(UnixStream.unix(address), checkBacklog(backlog)));
     }
 
     /**
@@ -77,68 +77,5 @@ public final class UnixListener implements AutoCloseable {
      */
     public static UnixListener bind(java.nio.file.Path path) throws IOException {
         return bind(java.net.UnixDomainSocketAddress.of(Objects.requireNonNull(path, "path")), 0);
-    }
-
-    /**
-     * Accepts a connection, parking until one arrives.
-     *
-     * {@snippet :
-     * UnixStream stream = listener.accept();
-     * }
-     *
-     * @return the new connection
-     * @throws IOException if the listener is closed or fails
-     * @throws io.weft.task.CancelledException if the task is aborted while parked
-     */
-    public UnixStream accept() throws IOException {
-        return new UnixStream(socket.accept());
-    }
-
-    /**
-     * {@return the address the listener is bound to}
-     *
-     * {@snippet :
-     * Path file = ((UnixDomainSocketAddress) listener.localAddress()).getPath();
-     * }
-     *
-     * @throws IOException if the listener is closed
-     */
-    public SocketAddress localAddress() throws IOException {
-        return socket.localAddress();
-    }
-
-    /**
-     * {@return true until closed}
-     *
-     * {@snippet :
-     * while (listener.isOpen()) { serve(listener.accept()); }
-     * }
-     */
-    public boolean isOpen() {
-        return socket.isOpen();
-    }
-
-    /**
-     * Stops listening; a parked {@link #accept()} wakes with a {@link java.net.SocketException}.
-     * Connections already accepted stay open.
-     *
-     * {@snippet :
-     * listener.close();
-     * }
-     *
-     * @throws IOException if closing fails
-     */
-    @Override
-    public void close() throws IOException {
-        socket.close();
-    }
-
-    @Override
-    public String toString() {
-        try {
-            return "UnixListener[" + localAddress() + "]";
-        } catch (IOException e) {
-            return "UnixListener[closed]";
-        }
     }
 }
