@@ -33,6 +33,23 @@ public final class TcpListener extends SocketListener<TcpStream> {
     }
 
     /**
+     * Accepts a connection, parking until one arrives. (Declared here, not only inherited, so that
+     * code compiled against the {@code TcpStream}-returning method of earlier versions still links.)
+     *
+     * {@snippet :
+     * TcpStream stream = listener.accept();
+     * }
+     *
+     * @return the new connection
+     * @throws IOException if the listener is closed or fails
+     * @throws io.weft.task.CancelledException if the task is aborted while parked
+     */
+    @Override
+    public TcpStream accept() throws IOException {
+        return super.accept();
+    }
+
+    /**
      * Binds a listener to {@code address} (port 0 picks a free port; see {@link #localAddress()}).
      *
      * {@snippet :

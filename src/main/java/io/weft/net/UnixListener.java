@@ -33,6 +33,23 @@ public final class UnixListener extends SocketListener<UnixStream> {
     }
 
     /**
+     * Accepts a connection, parking until one arrives. (Declared here, not only inherited, so that
+     * code compiled against the {@code UnixStream}-returning method of earlier versions still links.)
+     *
+     * {@snippet :
+     * UnixStream stream = listener.accept();
+     * }
+     *
+     * @return the new connection
+     * @throws IOException if the listener is closed or fails
+     * @throws io.weft.task.CancelledException if the task is aborted while parked
+     */
+    @Override
+    public UnixStream accept() throws IOException {
+        return super.accept();
+    }
+
+    /**
      * Binds a listener to {@code address}, creating the socket file. The file stays after
      * {@link #close()}, as with the JDK and Tokio: delete it when done (binding fails while it exists).
      *

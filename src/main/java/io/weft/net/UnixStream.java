@@ -39,6 +39,38 @@ public final class UnixStream extends SocketStream<UnixStream> {
     }
 
     /**
+     * Sets a read timeout; see {@link SocketStream#readTimeout}. (Declared here so that code compiled
+     * against the {@code UnixStream}-returning method of earlier versions still links.)
+     *
+     * {@snippet :
+     * stream.readTimeout(Duration.ofSeconds(30));
+     * }
+     *
+     * @param timeout the timeout, or null or zero for none
+     * @return this stream
+     */
+    @Override
+    public UnixStream readTimeout(java.time.Duration timeout) {
+        return super.readTimeout(timeout);
+    }
+
+    /**
+     * Sets a write timeout; see {@link SocketStream#writeTimeout}. (Declared here for the same
+     * reason as {@link #readTimeout}.)
+     *
+     * {@snippet :
+     * stream.writeTimeout(Duration.ofSeconds(10));
+     * }
+     *
+     * @param timeout the timeout, or null or zero for none
+     * @return this stream
+     */
+    @Override
+    public UnixStream writeTimeout(java.time.Duration timeout) {
+        return super.writeTimeout(timeout);
+    }
+
+    /**
      * Connects to {@code address}, parking until the connection is established.
      *
      * {@snippet :
