@@ -39,11 +39,30 @@ class PollerIsolationTest {
     @Test
     void socketsInAWeftTaskDoNotTieTheJdkPollersToWeft() throws Exception {
         assumeTrue(weftScheduler(), "the pollers can only land on Weft's carriers when Weft's scheduler is in use");
+        String out = runProbe("default");
+        assertThat(out).contains("weft-task-used-sockets on weft-worker-", "plain-vt-sockets-after-shutdown OK", "PROBE OK");
+        assertThat(out).contains("poller SubPoller-").doesNotContain("on-weft=true");
+    }
+
+    @Test
+    void pollersInheritedByAWeftRuntimeKeepServingSocketsAfterItShutsDown() throws Exception {
+        // -Dweft.jdkPollers=inherit: the sub-pollers start in the first Weft task that blocks on a
+        // socket and live on that runtime's carriers. Once it shuts down, their continuations run on
+        // the LateExecutor, so every other socket in the JVM keeps working.
+        assumeTrue(weftScheduler(), "the pollers can only land on Weft's carriers when Weft's scheduler is in use");
+        String out = runProbe("inherit");
+        assertThat(out).contains("on-weft=true");
+        assertThat(out).contains("plain-vt-sockets-after-shutdown OK", "PROBE OK");
+    }
+
+    /** Runs {@link Probe} in a fresh JVM with {@code weft.jdkPollers=mode}; {@return its output} */
+    private static String runProbe(String mode) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of(java.toString(),
             "--add-opens", "java.base/java.lang=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
             "-Djdk.pollerMode=2",
+            "-Dweft.jdkPollers=" + mode,
             "-Xshare:off",
             "-cp", System.getProperty("java.class.path"),
             Probe.class.getName()));
@@ -54,8 +73,7 @@ class PollerIsolationTest {
         }
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child exited: %s", out).isTrue();
         assertThat(p.exitValue()).as("child output:%n%s", out).isZero();
-        assertThat(out).contains("weft-task-used-sockets on weft-worker-", "plain-vt-sockets-after-shutdown OK", "PROBE OK");
-        assertThat(out).contains("poller SubPoller-").doesNotContain("on-weft=true");
+        return out;
     }
 
     /** Runs in the child JVM. */
@@ -150,7 +168,9 @@ class PollerIsolationTest {
                         Executor e = (Executor) scheduler.get(t);
                         onWeft = e instanceof WeftScheduler;
                         sched = e.getClass().getName();
-                        check(e instanceof ForkJoinPool, t.getName() + " runs on the JDK default scheduler, not " + sched);
+                        if (!"inherit".equals(System.getProperty("weft.jdkPollers"))) {
+                            check(e instanceof ForkJoinPool, t.getName() + " runs on the JDK default scheduler, not " + sched);
+                        }
                     }
                     System.out.println("poller " + t.getName() + " virtual=" + t.isVirtual() + " scheduler=" + sched
                         + " on-weft=" + onWeft);

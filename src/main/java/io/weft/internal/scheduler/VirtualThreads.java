@@ -45,9 +45,11 @@ public final class VirtualThreads {
      * System property: where the JDK's socket poller threads start. {@code default} (the default)
      * starts them on the JDK default scheduler before any carrier runs; {@code inherit} leaves them to
      * the JDK, so on JDK 25 they inherit the scheduler of the first virtual thread that blocks on a
-     * socket, possibly a Weft task. {@code inherit} exists to measure that set-up (scripts/demo
-     * http-bench); with it, shutting that runtime down leaves every blocking socket in the JVM without
-     * its poller.
+     * socket, possibly a Weft task. Then the pollers' wake-ups are pushes onto the carrier's own
+     * queue, as on the JDK default scheduler (Helidon on Weft serves 10-15 % more requests a second
+     * that way, see docs/benchmarks.md), but the JVM's socket pollers live on that runtime. When it
+     * shuts down they move to the {@link LateExecutor}, so sockets keep working
+     * (PollerIsolationTest checks both), on platform threads instead of carriers.
      */
     public static final String JDK_POLLERS_PROP_NAME = "weft.jdkPollers";
     /** Default of {@link #JDK_POLLERS_PROP_NAME}. */
