@@ -375,9 +375,18 @@ public final class TimeDriver {
         active.decrementAndGet();
         cancellations.offer(e);
         if (pendingCancels.incrementAndGet() == CANCEL_WAKE_THRESHOLD) {
+            // Due now for whoever makes passes: a carrier's next look, or the driver thread after its
+            // grace. Without this, timers cancelled long before their deadline (read timeouts, say)
+            // would wait in the queue until the earliest deadline came.
+            nextDue = 0;
             wakeDriver();
         }
         return true;
+    }
+
+    /** {@return cancellations queued and not yet removed from the wheel} (for tests and metrics) */
+    public int pendingCancellations() {
+        return pendingCancels.get();
     }
 
     /** {@return timers registered and not yet fired or cancelled} */
@@ -451,8 +460,9 @@ public final class TimeDriver {
         long next = wheel.nextExpiration();
         nextDue = next < 0 ? FOREVER : next;
         // After the store: a registration that missed the drain either is seen here or saw the store
-        // and lowers nextDue itself.
-        if (!registrations.isEmpty()) {
+        // and lowers nextDue itself. Likewise a cancellation that crossed the threshold: it sets
+        // nextDue to 0 after counting itself, so either this read sees the count or its 0 lands last.
+        if (!registrations.isEmpty() || pendingCancels.get() >= CANCEL_WAKE_THRESHOLD) {
             nextDue = 0;
         }
     }
