@@ -21,8 +21,10 @@ import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
  *   a carrier making a pass. register() puts the entry on an MPSC queue (JCTools), lowers nextDue if
  *   its tick is earlier, and unparks the driver thread only if the tick is earlier than the one it
  *   sleeps until; cancel() CASes the entry's state to CANCELLED and queues it for removal, so a
- *   cancelled timer leaves the wheel in O(1) at the next pass (the driver is woken when many
- *   cancellations are pending, so they never pile up). A pass: drain registrations and cancellations
+ *   cancelled timer leaves the wheel in O(1) at the next pass (past CANCEL_WAKE_THRESHOLD pending
+ *   cancellations nextDue drops to 0 and the driver thread is woken, so the next pass comes at once
+ *   and they never pile up, even while the earliest deadline is far off). A pass: drain
+ *   registrations and cancellations
  *   into the wheel, poll the wheel up to now (an entry fires only if its PENDING -> FIRED CAS wins),
  *   publish nextDue, release the lock, then fire.
  *   A registering thread never blocks: a contended lock here would unmount every sleeping virtual
