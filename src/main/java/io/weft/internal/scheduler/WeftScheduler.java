@@ -143,7 +143,7 @@ public final class WeftScheduler implements Executor {
      * queue (Tokio: {@code len / workers + 1}, at most 128 and what fits).
      */
     Runnable pollInjectBatch(Carrier c) {
-        return pollInjectBatch(c, true);
+        return pollInjectBatch(c, true, true);
     }
 
     /** Moves a batch from the inject queue to the back of {@code c}'s local queue, which has room. */
@@ -159,10 +159,6 @@ public final class WeftScheduler implements Executor {
      */
     Runnable tryPollInjectBatch(Carrier c) {
         return pollInjectBatch(c, true, false);
-    }
-
-    private Runnable pollInjectBatch(Carrier c, boolean runFirst) {
-        return pollInjectBatch(c, runFirst, true);
     }
 
     private Runnable pollInjectBatch(Carrier c, boolean runFirst, boolean wait) {

@@ -224,7 +224,10 @@ public final class TimeDriver {
 
     /** {@return the driver's time: nanoseconds since it started (frozen while paused)} */
     public long nanos() {
-        Clock c = clock;
+        return nanos(clock);
+    }
+
+    private long nanos(Clock c) {
         return c.paused ? c.frozen : System.nanoTime() - startNanos + c.shift;
     }
 
@@ -430,7 +433,7 @@ public final class TimeDriver {
             return false;
         }
         Clock c = clock;
-        if (c.paused || (System.nanoTime() - startNanos + c.shift) / NANOS_PER_TICK < nd) {
+        if (c.paused || nanos(c) / NANOS_PER_TICK < nd) {
             return false;
         }
         if ((int) DRIVING.getOpaque(this) != 0 || !DRIVING.compareAndSet(this, 0, 1)) {
