@@ -114,23 +114,8 @@ public final class Mutex<T> {
      *
      * @param <T> the type of the protected value
      */
-    public static final class Guard<T> implements AutoCloseable {
+    public static final class Guard<T> extends CloseOnce implements AutoCloseable {
         private final Mutex<T> mutex;
-        private volatile boolean closed;
-
-        /**
-         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
-         * the guard does not escape the block that uses it, the JIT drops both the lock and the
-         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
-         */
-        private synchronized boolean markClosed() {
-            if (closed) {
-                return false;
-            }
-            closed = true;
-            return true;
-        }
-
         Guard(Mutex<T> mutex) {
             this.mutex = mutex;
         }
@@ -183,7 +168,7 @@ public final class Mutex<T> {
          * }
          */
         public boolean isClosed() {
-            return closed;
+            return closed();
         }
 
         /**
@@ -203,14 +188,14 @@ public final class Mutex<T> {
         }
 
         private void check() {
-            if (closed) {
+            if (closed()) {
                 throw new IllegalStateException("mutex guard already closed");
             }
         }
 
         @Override
         public String toString() {
-            return "Mutex.Guard[" + (closed ? "closed" : "held") + "]";
+            return "Mutex.Guard[" + (closed() ? "closed" : "held") + "]";
         }
     }
 

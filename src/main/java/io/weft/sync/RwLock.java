@@ -127,23 +127,8 @@ public final class RwLock<T> {
      *
      * @param <T> the type of the protected value
      */
-    public static final class ReadGuard<T> implements AutoCloseable {
+    public static final class ReadGuard<T> extends CloseOnce implements AutoCloseable {
         private final RwLock<T> lock;
-        private volatile boolean closed;
-
-        /**
-         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
-         * the guard does not escape the block that uses it, the JIT drops both the lock and the
-         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
-         */
-        private synchronized boolean markClosed() {
-            if (closed) {
-                return false;
-            }
-            closed = true;
-            return true;
-        }
-
         ReadGuard(RwLock<T> lock) {
             this.lock = lock;
         }
@@ -158,7 +143,7 @@ public final class RwLock<T> {
          * @throws IllegalStateException if this guard is closed
          */
         public T value() {
-            if (closed) {
+            if (closed()) {
                 throw new IllegalStateException("read guard already closed");
             }
             return lock.value;
@@ -172,7 +157,7 @@ public final class RwLock<T> {
          * }
          */
         public boolean isClosed() {
-            return closed;
+            return closed();
         }
 
         /**
@@ -191,7 +176,7 @@ public final class RwLock<T> {
 
         @Override
         public String toString() {
-            return "RwLock.ReadGuard[" + (closed ? "closed" : "held") + "]";
+            return "RwLock.ReadGuard[" + (closed() ? "closed" : "held") + "]";
         }
     }
 
@@ -220,23 +205,8 @@ public final class RwLock<T> {
      *
      * @param <T> the type of the protected value
      */
-    public static final class WriteGuard<T> implements AutoCloseable {
+    public static final class WriteGuard<T> extends CloseOnce implements AutoCloseable {
         private final RwLock<T> lock;
-        private volatile boolean closed;
-
-        /**
-         * Marks the guard closed; {@return false if it already was}. A monitor rather than a CAS: when
-         * the guard does not escape the block that uses it, the JIT drops both the lock and the
-         * allocation (escape analysis), which it does not do for a CAS on the guard's field.
-         */
-        private synchronized boolean markClosed() {
-            if (closed) {
-                return false;
-            }
-            closed = true;
-            return true;
-        }
-
         WriteGuard(RwLock<T> lock) {
             this.lock = lock;
         }
@@ -306,7 +276,7 @@ public final class RwLock<T> {
          * }
          */
         public boolean isClosed() {
-            return closed;
+            return closed();
         }
 
         /**
@@ -324,14 +294,14 @@ public final class RwLock<T> {
         }
 
         private void check() {
-            if (closed) {
+            if (closed()) {
                 throw new IllegalStateException("write guard already closed");
             }
         }
 
         @Override
         public String toString() {
-            return "RwLock.WriteGuard[" + (closed ? "closed" : "held") + "]";
+            return "RwLock.WriteGuard[" + (closed() ? "closed" : "held") + "]";
         }
     }
 
