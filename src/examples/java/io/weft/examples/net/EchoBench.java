@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
  * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty} (also {@code weft-driver}:
  * Weft with only the driver thread polling the selector; and {@code server+name=value+...}, the same
- * server with those system properties, e.g. {@code weft+weft.io.lazyDisarm=false}). Writes the table to
+ * server with those system properties, e.g. {@code weft+weft.io.driver=selector}; a part starting with
+ * {@code -} is a JVM option). Writes the table to
  * {@code target/echo-bench.md} too.
  */
 public final class EchoBench {
@@ -122,14 +123,15 @@ public final class EchoBench {
 
     static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, int seconds) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        // "weft+weft.io.lazyDisarm=false": the same server with system properties set.
+        // "weft+weft.io.driver=selector": the same server with system properties set; a part that
+        // starts with "-" is a JVM option (e.g. "weft+-XX:StartFlightRecording=filename=w.jfr").
         String[] parts = server.split("\\+");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
             "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
             "-Djdk.virtualThreadScheduler.parallelism=" + EchoServers.WORKERS,
             "-Djdk.virtualThreadScheduler.maxPoolSize=" + EchoServers.WORKERS));
         for (int i = 1; i < parts.length; i++) {
-            cmd.add("-D" + parts[i]);
+            cmd.add(parts[i].startsWith("-") ? parts[i] : "-D" + parts[i]); // "-XX:..." goes in as it is
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServers.class.getName(), parts[0], "0"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -141,8 +141,15 @@ public final class StreamSocket {
     private int readLocked(ByteBuffer dst, long deadline) throws IOException {
         while (true) {
             int r = io.readiness();
+            if (io.knownNotReady(r, SelectionKey.OP_READ)) {
+                io.await(SelectionKey.OP_READ, deadline, "read");
+                continue;
+            }
             int n = doRead(dst);
             if (n != 0) {
+                if (n > 0 && dst.hasRemaining()) {
+                    io.exhausted(r, SelectionKey.OP_READ); // a short read emptied the socket
+                }
                 Coop.proceed();
                 return n;
             }
@@ -206,6 +213,10 @@ public final class StreamSocket {
     private int writeLocked(ByteBuffer src, long deadline) throws IOException {
         while (true) {
             int r = io.readiness();
+            if (io.knownNotReady(r, SelectionKey.OP_WRITE)) {
+                io.await(SelectionKey.OP_WRITE, deadline, "write");
+                continue;
+            }
             int n;
             try {
                 n = ch.write(src);
@@ -213,6 +224,9 @@ public final class StreamSocket {
                 throw closed("write");
             }
             if (n > 0) {
+                if (src.hasRemaining()) {
+                    io.exhausted(r, SelectionKey.OP_WRITE); // a short write filled the socket's buffer
+                }
                 Coop.proceed();
                 return n;
             }

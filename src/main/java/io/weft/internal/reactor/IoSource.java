@@ -53,18 +53,67 @@ public final class IoSource {
     public static final int READ = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
     /** Operations that wake the write-side waiter. */
     public static final int WRITE = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
+    /**
+     * The peer closed its side, or the connection ended (epoll's RDHUP, HUP): sticky, never
+     * cleared, so a task never waits for an edge that has already passed.
+     */
+    public static final int READ_CLOSED = 1 << 6;
+    /** The connection ended or failed (epoll's HUP, ERR): sticky, as {@link #READ_CLOSED}. */
+    public static final int WRITE_CLOSED = 1 << 7;
     private static final int OPS_MASK = 0xff;
     private static final int SHUTDOWN = 1 << 8;
     private static final int SEQ_ONE = 1 << 9;
 
     private final Reactor reactor;
+    /** SelectorReactor: the selection key. */
     SelectionKey key;
+    /** EpollReactor: the file descriptor. */
+    int fd = -1;
     @SuppressWarnings("unused") private volatile int word;
     private volatile Thread readWaiter;
     private volatile Thread writeWaiter;
 
-    IoSource(Reactor reactor) {
+    /**
+     * True on an edge-triggered driver (epoll), where the word is the whole truth: a direction whose
+     * bits are clear will get an event when it becomes ready, whether or not a task waits.
+     */
+    private final boolean edgeTriggered;
+
+    IoSource(Reactor reactor, boolean edgeTriggered) {
         this.reactor = reactor;
+        this.edgeTriggered = edgeTriggered;
+        if (edgeTriggered) {
+            word = READ | WRITE; // try the first operation; its failure clears the bits
+        }
+    }
+
+    /**
+     * {@return true if {@code ops} are known not to be ready in {@code observed}}: on an
+     * edge-triggered driver the caller can then wait without trying its operation first (which
+     * would cost a system call that returns nothing). Always false on a level-triggered driver,
+     * whose bits are set only while a task waits.
+     *
+     * @param observed the word, from {@link #readiness()}
+     * @param ops the operations about to be tried
+     */
+    public boolean knownNotReady(int observed, int ops) {
+        int closed = ((ops & READ) != 0 ? READ_CLOSED : 0) | ((ops & WRITE) != 0 ? WRITE_CLOSED : 0);
+        return edgeTriggered && (observed & (ops | closed | SHUTDOWN)) == 0;
+    }
+
+    /**
+     * An operation moved fewer bytes than it could have (a short read or write): on an
+     * edge-triggered driver the socket is drained (or full) for now, so the direction's bits are
+     * cleared unless an event came since {@code observed} (Tokio clears readiness the same way). On
+     * a level-triggered driver this does nothing.
+     *
+     * @param observed the word read before the operation
+     * @param ops the operations to clear
+     */
+    public void exhausted(int observed, int ops) {
+        if (edgeTriggered && (observed & SHUTDOWN) == 0) {
+            WORD.compareAndSet(this, observed, observed & ~ops);
+        }
     }
 
     /** {@return the readiness word now: pass it to {@link #clear} after an operation would block} */
@@ -111,10 +160,10 @@ public final class IoSource {
             if (ready(ops)) {
                 return;
             }
-            if (!key.isValid()) {
+            if (!reactor.isRegistered(this)) {
                 throw closedWhile(what);
             }
-            arm(ops);
+            reactor.arm(this, ops);
             if (deadline != 0) {
                 drv = Sleeps.driver();
                 timer = new DeadlineEntry(me);
@@ -159,7 +208,7 @@ public final class IoSource {
         return new SocketException("socket closed while a " + what + " was waiting on it");
     }
 
-    /** Interest this source's waiters asked for and no poller has applied yet; see {@link Reactor#arm}. */
+    /** SelectorReactor: interest this source's waiters asked for and no poller has applied yet. */
     @SuppressWarnings("unused") private volatile int pendingInterest;
     private static final VarHandle PENDING;
 
@@ -171,13 +220,13 @@ public final class IoSource {
         }
     }
 
-    private void arm(int ops) {
-        int prev = (int) PENDING.getAndBitwiseOr(this, ops);
-        if (prev == 0) {
-            reactor.arm(this); // queued once until a poller takes it
-        } else {
-            reactor.wakeupIfSelecting();
-        }
+    /** SelectorReactor: adds to the interest waiting for a poller; {@return the interest before} */
+    int addPendingInterest(int ops) {
+        return (int) PENDING.getAndBitwiseOr(this, ops);
+    }
+
+    int pendingInterest() {
+        return pendingInterest;
     }
 
     /** Poller thread: applies the interest waiters asked for. */
@@ -202,6 +251,15 @@ public final class IoSource {
             shutdown();
             return;
         }
+        publish(ready);
+    }
+
+    /**
+     * Poller thread: {@code ready} operations came in; records them and wakes their waiters.
+     *
+     * @param ready SelectionKey operations
+     */
+    void publish(int ready) {
         int w;
         do {
             w = word;
@@ -225,30 +283,18 @@ public final class IoSource {
     }
 
     /**
-     * Cancels the registration, wakes waiters, and returns once the selector has let go of the channel,
-     * so that closing the channel afterwards really closes it (see {@link Reactor#deregister}).
+     * Wakes waiters and deregisters, returning once no poller will touch the channel again, so that
+     * closing the channel afterwards really closes it.
      */
     public void close() {
         shutdown();
-        if (reactor.isClosed()) {
-            return; // its selector is closed: every key is gone already
-        }
-        closer = Thread.currentThread();
-        reactor.cancel(this);
-        boolean interrupted = false;
-        while (!deregistered && !reactor.isClosed()) {
-            LockSupport.park(this);
-            if (Thread.interrupted()) {
-                interrupted = true; // finish closing: a half-closed socket helps nobody
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        reactor.deregister(this);
     }
 
-    private volatile Thread closer;
-    private volatile boolean deregistered;
+    /** SelectorReactor: the thread waiting in close() for the poller to drop the key. */
+    volatile Thread closer;
+    /** SelectorReactor: set by the poller once the selector has dropped the key. */
+    volatile boolean deregistered;
 
     /** Poller: the selector has dropped this source's key. */
     void deregistered() {
@@ -259,14 +305,8 @@ public final class IoSource {
     @Override
     public String toString() {
         int w = word;
-        int interest;
-        try {
-            interest = key.interestOps();
-        } catch (RuntimeException e) {
-            interest = -1;
-        }
         return "IoSource[ready=" + (w & OPS_MASK) + (((w & SHUTDOWN) != 0) ? ", shutdown" : "") + ", seq=" + (w >>> 9)
-            + ", pendingInterest=" + pendingInterest + ", keyInterest=" + interest
+            + ", " + reactor.describe(this)
             + ", reader=" + (readWaiter != null) + ", writer=" + (writeWaiter != null) + ", " + reactor + "]";
     }
 

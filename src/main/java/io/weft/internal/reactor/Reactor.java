@@ -1,129 +1,67 @@
 package io.weft.internal.reactor;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A runtime's I/O driver: one NIO {@link Selector} and the readiness of every channel registered on it.
+ * A runtime's I/O driver: it polls the operating system for socket readiness and wakes the tasks
+ * parked in {@link IoSource#await}. Tokio's {@code io::Driver}.
  *
  * <pre>
  * Implementation overview
  *
- * Who polls: the carriers, while any is awake, and the runtime's driver thread (which also owns the
- *   timer wheel) while every carrier is parked. A carrier polls without waiting (selectNow) when it
- *   runs out of tasks and every eventInterval ticks; a task it wakes goes to that carrier's own queue,
- *   with no hop through another thread (Tokio's driver-in-worker locality). When the last carrier
- *   parks, the driver thread waits in select with the wheel's next deadline as its timeout, so one
- *   thread, not two, waits for both; the first carrier to wake makes it leave select and hand
- *   polling back. While carriers run but nobody has polled for a millisecond (they are all in long
- *   tasks), the driver thread polls once itself. A try-lock (`polling`) keeps one poller at a time.
+ * Two implementations, chosen when a runtime opens its first socket ({@link #open}):
+ *   EpollReactor    Linux epoll, edge-triggered (Tokio's and mio's way): a socket is registered once
+ *                   for both directions and the kernel reports every change of its readiness, so a
+ *                   task that would block parks without a system call and closing costs one
+ *                   epoll_ctl. Needs the JDK's own epoll binding in sun.nio.ch (see Epoll).
+ *   SelectorReactor java.nio.channels.Selector, level-triggered: interest is armed while a task
+ *                   waits and dropped when the event comes, two epoll_ctl calls per wait on Linux.
+ *                   Used on other systems, when sun.nio.ch cannot be opened, or when asked for with
+ *                   -Dweft.io.driver=selector.
  *
- * Locks: tasks never take the selector's internal monitors; only pollers (platform threads) do.
- *   A waiting task queues its interest on `armed` (a JCTools MPSC queue), a closing task queues its
- *   source on `cancels` and parks until a poller has cancelled the key and run the selectNow that
- *   drops it (only then does the JDK close a registered channel's socket), and wake-ups go through a
- *   pipe registered with the selector instead of Selector.wakeup(). Two earlier versions let tasks
- *   call interestOpsOr and wakeup() themselves; under 500 connections a poller blocked for good on
- *   the selector's update lock, and then on its interrupt lock, with the tasks contending for the same
- *   monitor unmounted and no owner in sight (JDK 25, on Weft's carriers and on the default scheduler).
-
- * Readiness (see IoSource): the selector is level-triggered, so a channel's interest in a direction is
- *   armed only while a task waits for it. When select reports a key ready, the driver removes the
- *   ready operations from the key's interest (else every select would report it again until the task
- *   ran), records them in the source's readiness word and unparks the waiting thread, which retries
- *   its non-blocking operation. A wait arms interest again only after the operation would block.
+ * Who polls, in both: the carriers while any is awake (pollNow, without waiting; a task it wakes
+ *   goes to that carrier's own queue), and the runtime's driver thread, which also owns the timer
+ *   wheel, while every carrier is parked (poll, with the wheel's next deadline as its timeout). A
+ *   try-lock lets one thread poll at a time.
  *
- * Wake-up race (Netty's): an interest change made while the driver is blocked in select is applied
- *   only at the next select. A waiter queues its change on `armed`, then reads `selecting`; the
- *   driver writes `selecting`, then drains `armed`, then selects, with no other select in between
- *   (one would drain the wake pipe and swallow a wake-up meant for the blocking select).
- *   The wake pipe holds at most one byte (`wakePending`); the poller clears the flag after draining,
- *   so a waker that still sees it set has queued its request before the poller's next pass. Either the waiter sees `selecting` and wakes the selector (at most
- *   once per select: the flag is cleared by the CAS that decides to wake), or the driver's select
- *   starts after the change was queued and applies it. Wake-ups for timers are not gated: the time
- *   driver gates those itself, and a wakeup() before select makes that select return at once.
- *
- * Memory ordering: readiness and waiter fields are volatile (see IoSource); `selecting` is a volatile
- *   boolean changed by CAS.
+ * Readiness lives in IoSource, which both share: a word of ready operations and a sequence number,
+ *   cleared by a task only if no event came since it last looked.
  * </pre>
  */
-public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.IoPoller {
-    private static final VarHandle SELECTING;
-    private static final VarHandle POLLING;
+public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.scheduler.IoPoller
+        permits SelectorReactor, EpollReactor {
 
-    static {
-        try {
-            SELECTING = MethodHandles.lookup().findVarHandle(Reactor.class, "selecting", boolean.class);
-            POLLING = MethodHandles.lookup().findVarHandle(Reactor.class, "polling", boolean.class);
-            WAKE_PENDING = MethodHandles.lookup().findVarHandle(Reactor.class, "wakePending", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** System property: {@code epoll} (the default where available) or {@code selector}. */
+    public static final String DRIVER_PROP_NAME = "weft.io.driver";
 
-    private final Selector selector;
-    /**
-     * Wakes a blocked select without {@link Selector#wakeup()}, whose monitor tasks must not contend
-     * for (see Locks in the overview): a task writes one byte to the pipe, the pipe's source is
-     * registered for reads, and the poller drains it.
-     */
-    private final java.nio.channels.Pipe wakePipe;
-    private static final Object WAKE = new Object();
-    @SuppressWarnings("unused") private volatile boolean wakePending;
-    private static final VarHandle WAKE_PENDING;
-    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
-    /** Sources being closed: the poller cancels their keys and lets the selector drop them. */
-    private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> cancels =
-        new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(64);
-    /** Unparks the driver thread (set by the time driver), so a close is served while carriers are busy. */
-    private volatile Runnable driverNudge = () -> { };
-    /** Sources whose waiters asked for interest; drained by whoever polls, before each select. */
-    private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> armed =
-        new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(256);
-    private final String owner;
-    @SuppressWarnings("unused") private volatile boolean selecting;
-    /** Held by whoever is inside a select: a Selector lets one thread select at a time. */
-    @SuppressWarnings("unused") private volatile boolean polling;
-    /** When a select last returned (System.nanoTime), opaque. */
-    @SuppressWarnings("unused") private long lastPoll;
-    private static final VarHandle LAST_POLL;
-
-    static {
-        try {
-            LAST_POLL = MethodHandles.lookup().findVarHandle(Reactor.class, "lastPoll", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-    private volatile boolean closed;
+    /** Names the runtime, for messages. */
+    final String owner;
+    /** Set once by {@link #close()}. */
+    volatile boolean closed;
     private final LongAdder readyEvents = new LongAdder();
     private final LongAdder registrations = new LongAdder();
+    private final LongAdder deregistrations = new LongAdder();
+
+    Reactor(String owner) {
+        this.owner = owner;
+    }
 
     /**
-     * Opens a reactor.
+     * Opens the best I/O driver this JVM allows: epoll on Linux when {@code sun.nio.ch} can be
+     * reached, else a {@link java.nio.channels.Selector}.
      *
      * @param owner names the runtime, for error messages
+     * @return the new reactor
+     * @throws java.io.UncheckedIOException if no driver can be opened
      */
-    public Reactor(String owner) {
-        this.owner = owner;
-        try {
-            this.selector = Selector.open();
-            this.wakePipe = java.nio.channels.Pipe.open();
-            wakePipe.source().configureBlocking(false);
-            wakePipe.sink().configureBlocking(false);
-            wakePipe.source().register(selector, SelectionKey.OP_READ, WAKE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open a selector for " + owner, e);
+    public static Reactor open(String owner) {
+        String wanted = System.getProperty(DRIVER_PROP_NAME, "epoll");
+        if (!"selector".equals(wanted) && Epoll.AVAILABLE) {
+            return new EpollReactor(owner);
         }
+        return new SelectorReactor(owner);
     }
 
     /**
@@ -133,33 +71,7 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
      * @return its readiness
      * @throws IOException if the channel is closed or this reactor is
      */
-    public IoSource register(SelectableChannel ch) throws IOException {
-        if (closed) {
-            throw shutDown();
-        }
-        ch.configureBlocking(false);
-        IoSource src = new IoSource(this);
-        try {
-            src.key = ch.register(selector, 0, src);
-        } catch (ClosedSelectorException e) {
-            throw shutDown();
-        }
-        if (closed) {
-            // close() may have listed the keys before this one was added: it would never wake a waiter.
-            src.shutdown();
-        }
-        registrations.increment();
-        return src;
-    }
-
-    IOException shutDown() {
-        return new java.nio.channels.ClosedChannelException() {
-            @Override
-            public String getMessage() {
-                return "the Weft runtime that owns this socket (" + owner + ") has shut down";
-            }
-        };
-    }
+    public abstract IoSource register(SelectableChannel ch) throws IOException;
 
     /**
      * Waits up to {@code timeoutNanos} for readiness and dispatches what is ready: the driver thread's
@@ -167,278 +79,102 @@ public final class Reactor implements AutoCloseable, io.weft.internal.scheduler.
      *
      * @param timeoutNanos how long: negative for no limit, 0 to only look
      */
-    public void poll(long timeoutNanos) {
-        // Keys are listed by close() on this same thread (the driver's), after its last poll.
-        if (closed) {
-            return;
-        }
-        while (!POLLING.compareAndSet(this, false, true)) {
-            Thread.onSpinWait(); // a carrier's selectNow: microseconds
-        }
-        try {
-            if (timeoutNanos == 0) {
-                selectNowLocked();
-                return;
-            }
-            // Cancels first: their selectNow may consume a wake byte, which is harmless only before
-            // SELECTING is set. After it, nothing may select until the blocking select below, or a
-            // wake meant for that select (from an arm that came after applyArmed) would be lost.
-            applyCancels();
-            SELECTING.setVolatile(this, true);
-            try {
-                applyArmed(); // after SELECTING: an arm that missed the flag is in the queue by now
-                if (timeoutNanos < 0) {
-                    selector.select(this::dispatch);
-                } else {
-                    long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos + 999_999));
-                    selector.select(this::dispatch, ms);
-                }
-            } finally {
-                SELECTING.setVolatile(this, false);
-            }
-        } catch (ClosedSelectorException e) {
-            // closed under us by shutdown: nothing left to dispatch
-        } catch (IOException e) {
-            selectFailed(e);
-        } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
-        }
-    }
-
-    private long lastFailureLog;
-
-    /** A select threw: log (at most once a second) and back off briefly, so a broken selector cannot spin the driver. */
-    private void selectFailed(IOException e) {
-        long now = System.nanoTime();
-        if (now - lastFailureLog > 1_000_000_000L) {
-            lastFailureLog = now;
-            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
-        }
-        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-    }
+    public abstract void poll(long timeoutNanos);
 
     /**
-     * A carrier's poll: looks at the selector without waiting, unless another thread is in a select.
-     * Readiness it dispatches wakes tasks into the calling carrier's local queue.
-     *
-     * @return true if it dispatched events
-     */
-    @Override
-    public boolean pollNow() {
-        if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
-            return false;
-        }
-        try {
-            return selectNowLocked();
-        } catch (ClosedSelectorException e) {
-            return false;
-        } catch (IOException e) {
-            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
-            return false;
-        } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
-        }
-    }
-
-    /** Holding the poll lock: applies queued interest and closes, then looks without waiting. */
-    private boolean selectNowLocked() throws IOException {
-        applyArmed();
-        applyCancels();
-        return selector.selectNow(this::dispatch) > 0;
-    }
-
-    /**
-     * The driver thread's poll while carriers run: if nobody has looked at the selector for
-     * {@code staleNanos} (carriers stuck in long tasks), look now.
+     * The driver thread's poll while carriers run: if nobody has polled for {@code staleNanos}
+     * (carriers stuck in long tasks), or work waits for a poller, poll now.
      *
      * @param staleNanos how old the last poll may be
      */
-    public void pollIfStale(long staleNanos) {
-        if (!cancels.isEmpty() || System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
-            pollNow();
-        }
-    }
+    public abstract void pollIfStale(long staleNanos);
 
-    @Override
-    public void carrierWoke() {
-        wakeupIfSelecting();
-    }
+    /** Makes the current or next blocking poll return at once (the time driver's wake-up). */
+    public abstract void wakeup();
 
-    private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
+    /** @param nudge unparks the driver thread, for work only a poller can do */
+    public abstract void driverNudge(Runnable nudge);
 
-    private void dispatch(SelectionKey k) {
-        if (k.attachment() == WAKE) {
-            try {
-                while (wakePipe.source().read(drain.clear()) > 0) {
-                    // drained
-                }
-            } catch (IOException ignored) {
-                // closing
-            }
-            // After draining, not before: a wake between the two would lose its byte to the drain and
-            // leave the flag set, silencing every later wake. A waker that finds the flag still set
-            // queued its request before this store, so the poller's next pass (which comes after it)
-            // sees the request.
-            WAKE_PENDING.setVolatile(this, false);
-            return;
-        }
-        if (k.attachment() instanceof IoSource src) {
-            readyEvents.increment();
-            src.onReady(k);
-        }
+    /** {@return true while a parked carrier waits in this driver (see {@link #enterParkedPoll})} */
+    public boolean hasParkedPoller() {
+        return false;
     }
 
     /**
-     * Asks the next poller to cancel {@code src}'s key and let the selector drop it (see
-     * {@link IoSource#close()}); the poller then calls {@link IoSource#deregistered()}.
+     * Looks without waiting for readiness, as {@link #pollNow()}, but first waits for the poll lock,
+     * waking a parked carrier's wait: the paused clock's check that no readiness is pending.
      *
-     * @param src the source being closed
+     * @return true if it dispatched events
      */
-    void cancel(IoSource src) {
-        cancels.offer(src);
-        wake();
-        driverNudge.run();
+    public boolean pollNowWaiting() {
+        return pollNow();
     }
 
-    /** @param nudge unparks the driver thread */
-    public void driverNudge(Runnable nudge) {
-        this.driverNudge = nudge;
-    }
+    /** {@return "epoll" or "selector"} */
+    public abstract String kind();
 
     /**
-     * Poller, before its select: cancels the keys of closing sources and runs a selectNow, which drops
-     * them from the selector (the JDK closes a registered channel's socket only then), and tells their
-     * closers.
+     * Closes the driver: waiters on its channels wake with an exception, later registrations fail.
+     * The channels themselves stay open; their owners close them.
      */
-    private void applyCancels() throws IOException {
-        if (cancels.isEmpty()) {
-            return;
-        }
-        java.util.List<IoSource> done = new java.util.ArrayList<>();
-        IoSource s;
-        while ((s = cancels.poll()) != null) {
-            s.key.cancel();
-            done.add(s);
-        }
-        // Leave the wake pipe alone here: draining it now could swallow the wake of a close queued
-        // after the poll above, and a blocking select would then start without seeing it. Left
-        // undrained, the byte makes the next select return at once, and that pass takes the close.
-        selector.selectNow(k -> {
-            if (k.attachment() != WAKE) {
-                dispatch(k);
-            }
-        });
-        for (IoSource d : done) {
-            d.deregistered();
-        }
+    @Override
+    public abstract void close();
+
+    // ---- for IoSource ----
+
+    /** A task is about to park for {@code ops} on {@code src}: make sure an event will come. */
+    abstract void arm(IoSource src, int ops);
+
+    /** {@return false if {@code src} can no longer report readiness} */
+    abstract boolean isRegistered(IoSource src);
+
+    /** Removes {@code src}, returning once no poller will touch its channel again. */
+    abstract void deregister(IoSource src);
+
+    /** {@return the driver's view of {@code src}, for toString} */
+    abstract String describe(IoSource src);
+
+    // ---- shared ----
+
+    final void countReady() {
+        readyEvents.increment();
     }
 
-    /** {@return true if sources are waiting for a poller to deregister them} */
-    boolean hasCancels() {
-        return !cancels.isEmpty();
+    final void countRegistration() {
+        registrations.increment();
     }
 
-    /** Queues {@code src}'s new interest for the next poller, waking a blocked select. */
-    void arm(IoSource src) {
-        armed.offer(src);
-        wakeupIfSelecting();
-    }
-
-    /** Poller: applies queued interest (the selector's own locks are only ever taken by pollers). */
-    private void applyArmed() {
-        IoSource s;
-        while ((s = armed.poll()) != null) {
-            s.applyInterest();
-        }
-    }
-
-    /** Applies a queued interest change now if the driver is blocked in select (see overview). */
-    void wakeupIfSelecting() {
-        if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
-            wake();
-        }
-    }
-
-    /** Makes the current or next select return at once (the time driver's wake-up). */
-    public void wakeup() {
-        wake();
-    }
-
-    /** Makes the current or next select return: one byte into the wake pipe, at most one pending. */
-    private void wake() {
-        if ((boolean) WAKE_PENDING.getOpaque(this) || !WAKE_PENDING.compareAndSet(this, false, true)) {
-            return;
-        }
-        try {
-            synchronized (wakeByte) { // pollers never take this one; tasks hold it for one write
-                wakeByte.clear();
-                wakePipe.sink().write(wakeByte);
-            }
-        } catch (IOException e) {
-            // closed with the reactor: nobody is left to wake
-        }
+    final void countDeregistration() {
+        deregistrations.increment();
     }
 
     /** {@return readiness events dispatched so far} */
-    public long readyCount() {
+    public final long readyCount() {
         return readyEvents.sum();
     }
 
     /** {@return channels registered so far} */
-    public long registeredCount() {
+    public final long registeredCount() {
         return registrations.sum();
     }
 
+    /** {@return channels deregistered so far} */
+    public final long deregisteredCount() {
+        return deregistrations.sum();
+    }
+
     /** {@return true once closed} */
-    public boolean isClosed() {
+    public final boolean isClosed() {
         return closed;
     }
 
-    /**
-     * Closes the selector: waiters on its channels wake with an exception, later registrations fail.
-     * The channels themselves stay open; their owners close them.
-     */
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        java.util.List<IoSource> sources = new java.util.ArrayList<>();
-        try {
-            for (SelectionKey k : selector.keys()) {
-                if (k.attachment() instanceof IoSource s) {
-                    sources.add(s);
-                }
+    /** {@return the exception an operation on a socket of a closed driver throws} */
+    final IOException shutDown() {
+        return new java.nio.channels.ClosedChannelException() {
+            @Override
+            public String getMessage() {
+                return "the Weft runtime that owns this socket (" + owner + ") has shut down";
             }
-        } catch (ClosedSelectorException ignored) {
-            // already closed: nothing to wake
-        }
-        for (IoSource s : sources) {
-            s.shutdown();
-        }
-        IoSource c;
-        while ((c = cancels.poll()) != null) {
-            c.deregistered(); // the selector closes below, dropping every key
-        }
-        try {
-            wakePipe.sink().close();
-            wakePipe.source().close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        try {
-            selector.close();
-        } catch (IOException e) {
-            System.getLogger("io.weft").log(System.Logger.Level.WARNING, "closing the selector of " + owner, e);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "Reactor[" + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
-            + ", wakePending=" + wakePending + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
+        };
     }
 }

@@ -117,6 +117,8 @@ public final class RuntimeCore implements TaskOwner {
             WeftScheduler sched = scheduler;
             if (CARRIERS_POLL_IO) {
                 time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
+                TimeDriver t = time;
+                scheduler.parkInPollerAllowed = () -> !t.isPaused(); // paused time: the driver thread polls
             }
             if (CARRIERS_POLL_TIMERS) {
                 time.carriersPollTimers(() -> !sched.allCarriersParked());

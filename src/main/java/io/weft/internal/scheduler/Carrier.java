@@ -375,19 +375,64 @@ public final class Carrier extends Thread {
         PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);
         PARKED.setOpaque(this, true);
         runHook(sched.config.onThreadPark());
+        boolean selfWoken = PARK_IN_POLLER && parkInPoller(sched);
         while (sleeping && sched.runState == WeftScheduler.RUNNING) {
             LockSupport.park(this);
         }
         runHook(sched.config.onThreadUnpark());
         UNPARKED_AT.setOpaque(this, System.nanoTime());
         PARKED.setOpaque(this, false);
-        // notifyParked counted this carrier as searching when it woke it.
-        searching = true;
+        // notifyParked counted this carrier as searching when it woke it; readiness did not.
+        searching = !selfWoken;
         IoPoller io = sched.io;
         if (io != null) {
             io.carrierWoke();
         }
     }
+
+    /**
+     * Parks waiting in the I/O driver, if it lets one carrier do so and no other does (Tokio: the
+     * parked worker that holds the driver). Readiness then wakes tasks straight into this carrier's
+     * queue, with no driver thread in between; a notifier that wakes this carrier also wakes the
+     * driver's wait ({@link #unparkCarrier}).
+     *
+     * <p>Lost wake-up: this carrier writes {@code inPoller}, then reads {@code sleeping} before each
+     * wait; a notifier writes {@code sleeping}, then reads {@code inPoller} and wakes the driver's
+     * wait. Both are volatile, so one of the two sees the other's write.
+     *
+     * @return true if readiness woke it (it has left the sleeper stack itself); false if it is still
+     *     parked (the caller parks as usual) or a notifier woke it
+     */
+    private boolean parkInPoller(WeftScheduler sched) {
+        IoPoller io = sched.io;
+        java.util.function.BooleanSupplier allowed = sched.parkInPollerAllowed;
+        if (io == null || (allowed != null && !allowed.getAsBoolean()) || !io.enterParkedPoll(this)) {
+            return false;
+        }
+        inPoller = true;
+        try {
+            while (sleeping && sched.runState == WeftScheduler.RUNNING
+                    && (allowed == null || allowed.getAsBoolean())) {
+                int r = io.parkedPoll(stillParked);
+                if (r < 0) {
+                    return false;
+                }
+                if (r > 0 && (lifo != null || !queue.isEmpty())) {
+                    return sched.idle.unparkSelf(this);
+                }
+            }
+            return false;
+        } finally {
+            inPoller = false;
+            io.leaveParkedPoll();
+        }
+    }
+
+    private final java.util.function.BooleanSupplier stillParked = () -> sleeping;
+    /** True while this carrier parks inside the I/O driver's wait; see {@link #parkInPoller}. */
+    volatile boolean inPoller;
+    /** {@code -Dweft.io.parkInPoller=false} parks every carrier on its own and leaves the wait to the driver thread. */
+    static final boolean PARK_IN_POLLER = !"false".equals(System.getProperty("weft.io.parkInPoller"));
 
     /**
      * Spends one unit of the running task's budget.
@@ -406,6 +451,12 @@ public final class Carrier extends Thread {
 
     void unparkCarrier() {
         LockSupport.unpark(this);
+        if (inPoller && Thread.currentThread() != this) {
+            IoPoller io = scheduler.io;
+            if (io != null) {
+                io.wakeParkedPoller();
+            }
+        }
     }
 
     /** Moves everything queued here to {@code sink}; called by this carrier as it exits. */

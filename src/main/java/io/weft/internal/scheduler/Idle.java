@@ -120,6 +120,18 @@ final class Idle {
         synchronized (this) {
             s = state.get();
             if (searching(s) == 0 && sleeperCount > 0) {
+                int top = sleeperCount - 1;
+                Carrier first = carriers[sleepers[top]];
+                if (first.inPoller && first == Thread.currentThread()) {
+                    // A carrier parked in the I/O driver, waking tasks into its own queue: it wakes
+                    // itself; the notification is for a sibling.
+                    if (top == 0) {
+                        return;
+                    }
+                    int self = sleepers[top];
+                    sleepers[top] = sleepers[top - 1];
+                    sleepers[top - 1] = self;
+                }
                 state.getAndAdd(ONE_UNPARKED_ONE_SEARCHING);
                 toWake = carriers[sleepers[--sleeperCount]];
                 toWake.sleeping = false;
@@ -128,6 +140,33 @@ final class Idle {
         }
         if (toWake != null) {
             toWake.unparkCarrier();
+        }
+    }
+
+    /**
+     * A parked carrier woke by itself with work in its own queue (it waited in the I/O driver, which
+     * woke tasks into it): it leaves the sleeper stack, counted as unparked but not as searching
+     * (Tokio's unpark_worker_by_id), since readiness is not a reason to look for more work.
+     *
+     * @return true if it left the stack; false if a notifier had woken it already (then it counts
+     *     as searching, as every carrier a notifier wakes does)
+     */
+    boolean unparkSelf(Carrier c) {
+        synchronized (this) {
+            if (!c.sleeping) {
+                return false;
+            }
+            for (int i = sleeperCount - 1; i >= 0; i--) {
+                if (sleepers[i] == c.index) {
+                    System.arraycopy(sleepers, i + 1, sleepers, i, sleeperCount - i - 1);
+                    sleeperCount--;
+                    break;
+                }
+            }
+            state.getAndAdd(1 << UNPARK_SHIFT);
+            c.sleeping = false;
+            wakeEpoch++;
+            return true;
         }
     }
 

@@ -75,6 +75,8 @@ public final class WeftScheduler implements Executor {
     public volatile Runnable onQuiescent;
     /** The runtime's I/O driver once it has one (sockets opened), polled by the carriers. */
     public volatile IoPoller io;
+    /** While false (the clock is paused), no carrier parks inside the I/O driver; null: always allowed. */
+    public volatile java.util.function.BooleanSupplier parkInPollerAllowed;
     /**
      * The runtime's timers as the carriers see them: fires due timers into the calling carrier's own
      * queue and returns true if it fired any (null until the runtime sets it).

@@ -152,7 +152,7 @@ public final class TimeDriver {
                 if (stopped) {
                     throw new java.nio.channels.ClosedChannelException();
                 }
-                r = new io.weft.internal.reactor.Reactor(thread.getName());
+                r = io.weft.internal.reactor.Reactor.open(thread.getName());
                 Thread driverThread = thread;
                 r.driverNudge(() -> LockSupport.unpark(driverThread));
                 reactor = r;
@@ -174,7 +174,10 @@ public final class TimeDriver {
     /** Wakes the driver thread wherever it waits. */
     private void wakeDriver() {
         io.weft.internal.reactor.Reactor r = reactor;
-        if (r != null) {
+        if (r != null && !r.hasParkedPoller()) {
+            // Not while a parked carrier holds the reactor's wait: this thread is not in it then (a
+            // carrier taking the role wakes this thread's wait itself), and the carrier would only
+            // wake for nothing.
             r.wakeup();
         }
         LockSupport.unpark(thread);
@@ -202,7 +205,14 @@ public final class TimeDriver {
     private void parkDriver(long nanos) {
         io.weft.internal.reactor.Reactor r = reactor;
         BooleanSupplier cp = carriersPoll;
-        if (r != null && cp != null && cp.getAsBoolean()) {
+        if (r != null && r.hasParkedPoller()) {
+            // A parked carrier waits in the reactor for I/O: this thread waits for timers only.
+            if (nanos < 0) {
+                LockSupport.park(this);
+            } else if (nanos > 0) {
+                LockSupport.parkNanos(this, nanos);
+            }
+        } else if (r != null && cp != null && cp.getAsBoolean()) {
             // Carriers are awake and poll the selector: wait for timers, and check on I/O now and then.
             r.pollIfStale(STALE_IO_NANOS);
             long wait = nanos < 0 ? STALE_IO_NANOS : Math.min(nanos, STALE_IO_NANOS);
@@ -612,7 +622,7 @@ public final class TimeDriver {
             }
             if (c.paused) {
                 io.weft.internal.reactor.Reactor io = reactor;
-                if (next >= 0 && runtimeIdle.getAsBoolean() && (io == null || !io.pollNow())) {
+                if (next >= 0 && runtimeIdle.getAsBoolean() && (io == null || !io.pollNowWaiting())) {
                     // Idle, and no socket is ready (Tokio polls the I/O driver before it auto-advances
                     // too: a read whose data has arrived must not lose to a timeout).
                     synchronized (clockLock) {

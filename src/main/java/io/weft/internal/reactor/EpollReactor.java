@@ -1,0 +1,463 @@
+package io.weft.internal.reactor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectableChannel;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Linux I/O driver: one epoll instance with every socket registered edge-triggered, as Tokio (mio)
+ * does it.
+ *
+ * <pre>
+ * Implementation overview
+ *
+ * Registration: once per socket, for both directions, edge-triggered (EPOLLIN | EPOLLOUT | EPOLLRDHUP
+ *   | EPOLLET). The kernel then reports every change of readiness, whether a task waits or not. So a
+ *   task whose read would block clears the direction in its IoSource (a CAS that fails if an event
+ *   came since it looked: then it retries) and parks, with no system call at all; the selector
+ *   driver pays two epoll_ctl calls for the same wait (arm, then drop), the JDK's poller one (a
+ *   one-shot re-arm). An event for a direction nobody waits on only sets a bit.
+ *
+ * Sources: a table indexed by file descriptor, written under a lock by register and deregister
+ *   (once per socket each), read without one by pollers (an acquire load). Deregistering removes
+ *   the descriptor from epoll with one epoll_ctl on the closing task's own thread, before the
+ *   channel closes it. A poller may still hold events it read just before; if the descriptor's
+ *   number is reused meanwhile, the new socket sees one spurious readiness, which the readiness
+ *   protocol absorbs (its task retries the operation, which would block, and waits again).
+ *
+ * Pollers: as in SelectorReactor, carriers without waiting and the driver thread with a timeout,
+ *   one at a time (the `polling` try-lock, which also keeps the event array to one writer). No
+ *   interest changes wait for a poller, so a blocked epoll_wait never needs waking for them; it is
+ *   woken (a byte down a pipe registered level-triggered, at most one pending) only for timers and
+ *   when a carrier wakes and should take polling back.
+ *
+ * Closing: close() takes the polling lock for good before it closes the epoll descriptor and frees
+ *   the event array, so no poller can use either afterwards.
+ * </pre>
+ */
+final class EpollReactor extends Reactor {
+    private static final VarHandle SELECTING;
+    private static final VarHandle POLLING;
+    private static final VarHandle WAKE_PENDING;
+    private static final VarHandle LAST_POLL;
+    private static final VarHandle PARKED_POLLER;
+    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(IoSource[].class);
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SELECTING = l.findVarHandle(EpollReactor.class, "selecting", boolean.class);
+            POLLING = l.findVarHandle(EpollReactor.class, "polling", boolean.class);
+            WAKE_PENDING = l.findVarHandle(EpollReactor.class, "wakePending", boolean.class);
+            LAST_POLL = l.findVarHandle(EpollReactor.class, "lastPoll", long.class);
+            PARKED_POLLER = l.findVarHandle(EpollReactor.class, "parkedPoller", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Events one poll takes at most (Tokio takes 1,024; a carrier's local queue holds 256). */
+    private static final int MAX_EVENTS = 256;
+    private static final int SOCKET_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+    private static final int READ_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR;
+    private static final int WRITE_EVENTS = Epoll.EPOLLOUT | Epoll.EPOLLHUP | Epoll.EPOLLERR;
+
+    private final int epfd;
+    /** The native event array; written only by the thread holding `polling`. */
+    private final long events;
+    private final Pipe wakePipe;
+    private final int wakeFd;
+    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
+    private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
+    private volatile IoSource[] table = new IoSource[1024];
+    private final Object tableLock = new Object();
+    private volatile Runnable driverNudge = () -> { };
+
+    @SuppressWarnings("unused") private volatile boolean selecting;
+    @SuppressWarnings("unused") private volatile boolean polling;
+    @SuppressWarnings("unused") private volatile boolean wakePending;
+    @SuppressWarnings("unused") private long lastPoll;
+    /** The carrier parked in this driver's wait, if any (see IoPoller#enterParkedPoll). */
+    @SuppressWarnings("unused") private volatile Thread parkedPoller;
+    private long lastFailureLog;
+
+    EpollReactor(String owner) {
+        super(owner);
+        int fd = -1;
+        long array = 0;
+        Pipe pipe = null;
+        try {
+            fd = Epoll.create();
+            array = Epoll.allocate(MAX_EVENTS);
+            pipe = Pipe.open();
+            pipe.source().configureBlocking(false);
+            pipe.sink().configureBlocking(false);
+            int wfd = Epoll.fdOf(pipe.source());
+            int err = Epoll.ctl(fd, Epoll.CTL_ADD, wfd, Epoll.EPOLLIN); // level-triggered: drained on each event
+            if (err != 0) {
+                throw new IOException("epoll_ctl(ADD) of the wake pipe failed: errno " + err);
+            }
+            this.epfd = fd;
+            this.events = array;
+            this.wakePipe = pipe;
+            this.wakeFd = wfd;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd, array, pipe);
+            throw new UncheckedIOException("cannot open an epoll driver for " + owner,
+                e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    private static void closeQuietly(int fd, long array, Pipe pipe) {
+        try {
+            if (fd >= 0) {
+                Epoll.close(fd);
+            }
+        } catch (IOException ignored) {
+            // failing anyway
+        }
+        if (array != 0) {
+            Epoll.free(array);
+        }
+        if (pipe != null) {
+            try {
+                pipe.source().close();
+                pipe.sink().close();
+            } catch (IOException ignored) {
+                // failing anyway
+            }
+        }
+    }
+
+    @Override
+    public IoSource register(SelectableChannel ch) throws IOException {
+        if (closed) {
+            throw shutDown();
+        }
+        ch.configureBlocking(false);
+        int fd = Epoll.fdOf(ch);
+        IoSource src = new IoSource(this, true);
+        src.fd = fd;
+        put(fd, src);
+        int err = Epoll.ctl(epfd, Epoll.CTL_ADD, fd, SOCKET_EVENTS);
+        if (err != 0) {
+            remove(fd, src);
+            if (closed) {
+                throw shutDown();
+            }
+            throw new IOException("epoll_ctl(ADD) failed for " + ch + ": errno " + err);
+        }
+        if (closed) {
+            // close() may have listed the sources before this one was added: it would never wake a waiter.
+            src.shutdown();
+        }
+        countRegistration();
+        return src;
+    }
+
+    private void put(int fd, IoSource src) {
+        synchronized (tableLock) {
+            IoSource[] t = table;
+            if (fd >= t.length) {
+                t = Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
+                table = t;
+            }
+            SLOTS.setRelease(t, fd, src);
+        }
+    }
+
+    private void remove(int fd, IoSource src) {
+        synchronized (tableLock) {
+            IoSource[] t = table;
+            if (fd < t.length && t[fd] == src) {
+                SLOTS.setRelease(t, fd, null);
+            }
+        }
+    }
+
+    private IoSource lookup(int fd) {
+        IoSource[] t = table;
+        return fd >= 0 && fd < t.length ? (IoSource) SLOTS.getAcquire(t, fd) : null;
+    }
+
+    @Override
+    void arm(IoSource src, int ops) {
+        // Nothing to do: the edge-triggered registration reports the next change of readiness.
+    }
+
+    @Override
+    boolean isRegistered(IoSource src) {
+        return true; // until close, which marks the source shut down first
+    }
+
+    @Override
+    void deregister(IoSource src) {
+        if (closed || src.fd < 0) {
+            return; // the epoll descriptor is closed: nothing to remove
+        }
+        remove(src.fd, src);
+        Epoll.ctl(epfd, Epoll.CTL_DEL, src.fd, 0); // ENOENT or EBADF only if the channel already closed
+        countDeregistration();
+    }
+
+    @Override
+    String describe(IoSource src) {
+        return "fd=" + src.fd;
+    }
+
+    @Override
+    public String kind() {
+        return "epoll";
+    }
+
+    @Override
+    public void poll(long timeoutNanos) {
+        if (closed) {
+            return;
+        }
+        if (!POLLING.compareAndSet(this, false, true)) {
+            // A carrier's look (microseconds) or a parked carrier's wait (which covers this one):
+            // return to the driver's loop, which decides again, rather than spin behind it.
+            Thread.onSpinWait();
+            return;
+        }
+        try {
+            if (closed) {
+                return;
+            }
+            if (timeoutNanos == 0) {
+                waitLocked(0);
+                return;
+            }
+            SELECTING.setVolatile(this, true);
+            try {
+                int ms = timeoutNanos < 0 ? -1
+                    : (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos + 999_999)));
+                waitLocked(ms);
+            } finally {
+                SELECTING.setVolatile(this, false);
+            }
+        } catch (IOException e) {
+            pollFailed(e);
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
+        }
+    }
+
+    @Override
+    public boolean enterParkedPoll(Thread carrier) {
+        return !closed && PARKED_POLLER.compareAndSet(this, null, carrier);
+    }
+
+    @Override
+    public void leaveParkedPoll() {
+        PARKED_POLLER.setVolatile(this, null);
+    }
+
+    @Override
+    public boolean hasParkedPoller() {
+        return PARKED_POLLER.getVolatile(this) != null;
+    }
+
+    @Override
+    public void wakeParkedPoller() {
+        wake();
+    }
+
+    @Override
+    public int parkedPoll(java.util.function.BooleanSupplier stillParked) {
+        // Others hold the lock for a look (microseconds), or the driver thread for a blocking wait,
+        // which it leaves when woken and does not start again while a carrier holds this role.
+        while (!POLLING.compareAndSet(this, false, true)) {
+            if (closed) {
+                return -1;
+            }
+            wake();
+            Thread.onSpinWait();
+        }
+        try {
+            if (closed) {
+                return -1;
+            }
+            if (!stillParked.getAsBoolean()) {
+                // Woken while another poller held the lock: its wait may have drained our wake byte.
+                return waitLocked(0) ? 1 : 0;
+            }
+            return waitLocked(-1) ? 1 : 0;
+        } catch (IOException e) {
+            pollFailed(e);
+            return 0;
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
+        }
+    }
+
+    @Override
+    public boolean pollNowWaiting() {
+        while (!POLLING.compareAndSet(this, false, true)) {
+            if (closed) {
+                return false;
+            }
+            wake();
+            Thread.onSpinWait();
+        }
+        try {
+            return !closed && waitLocked(0);
+        } catch (IOException e) {
+            pollFailed(e);
+            return false;
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
+        }
+    }
+
+    @Override
+    public boolean pollNow() {
+        if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
+            return false;
+        }
+        try {
+            return !closed && waitLocked(0);
+        } catch (IOException e) {
+            pollFailed(e);
+            return false;
+        } finally {
+            LAST_POLL.setOpaque(this, System.nanoTime());
+            POLLING.setRelease(this, false);
+        }
+    }
+
+    /** Holding the poll lock: one epoll_wait, then its events; {@return true if a source was ready} */
+    private boolean waitLocked(int timeoutMillis) throws IOException {
+        int n = Epoll.wait(epfd, events, MAX_EVENTS, timeoutMillis);
+        boolean found = false;
+        for (int i = 0; i < n; i++) {
+            long ev = Epoll.event(events, i);
+            int fd = Epoll.descriptor(ev);
+            if (fd == wakeFd) {
+                drainWake();
+                continue;
+            }
+            IoSource src = lookup(fd);
+            if (src == null) {
+                continue; // deregistered after the kernel reported it
+            }
+            int e = Epoll.events(ev);
+            int ops = 0;
+            if ((e & READ_EVENTS) != 0) {
+                ops |= IoSource.READ;
+            }
+            if ((e & WRITE_EVENTS) != 0) {
+                ops |= IoSource.WRITE;
+            }
+            if ((e & (Epoll.EPOLLRDHUP | Epoll.EPOLLHUP)) != 0) {
+                ops |= IoSource.READ_CLOSED;
+            }
+            if ((e & (Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
+                ops |= IoSource.WRITE_CLOSED;
+            }
+            countReady();
+            src.publish(ops);
+            found = true;
+        }
+        return found;
+    }
+
+    /** Logs (at most once a second) and backs off briefly, so a broken descriptor cannot spin a poller. */
+    private void pollFailed(IOException e) {
+        long now = System.nanoTime();
+        if (now - lastFailureLog > 1_000_000_000L) {
+            lastFailureLog = now;
+            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "epoll_wait failed in " + owner, e);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+
+    @Override
+    public void pollIfStale(long staleNanos) {
+        if (System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
+            pollNow();
+        }
+    }
+
+    @Override
+    public void carrierWoke() {
+        if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
+            wake();
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        wake();
+    }
+
+    @Override
+    public void driverNudge(Runnable nudge) {
+        this.driverNudge = nudge;
+    }
+
+    /** Makes the current or next blocking wait return: one byte down the wake pipe, at most one pending. */
+    private void wake() {
+        // A volatile read: a waker that sees the flag set must have its earlier writes seen by the
+        // poller that clears it, and so by the next poller to take the lock (see parkedPoll).
+        if ((boolean) WAKE_PENDING.getVolatile(this) || !WAKE_PENDING.compareAndSet(this, false, true)) {
+            return;
+        }
+        try {
+            synchronized (wakeByte) { // pollers never take this one; wakers hold it for one write
+                wakeByte.clear();
+                wakePipe.sink().write(wakeByte);
+            }
+        } catch (IOException e) {
+            // closed with the reactor: nobody is left to wake
+        }
+    }
+
+    private void drainWake() {
+        try {
+            while (wakePipe.source().read(drain.clear()) > 0) {
+                // drained
+            }
+        } catch (IOException ignored) {
+            // closing
+        }
+        // After draining, not before: a wake in between would lose its byte to the drain and leave
+        // the flag set, silencing every later wake.
+        WAKE_PENDING.setVolatile(this, false);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        wake(); // out of a blocking wait, if any
+        while (!POLLING.compareAndSet(this, false, true)) {
+            Thread.onSpinWait();
+        }
+        // The poll lock is never released: nobody may use the descriptor or the array again.
+        for (Object o : table) {
+            if (o instanceof IoSource s) {
+                s.shutdown();
+            }
+        }
+        closeQuietly(epfd, events, wakePipe);
+    }
+
+    @Override
+    public String toString() {
+        return "Reactor[epoll, " + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
+            + ", wakePending=" + wakePending + "]";
+    }
+}
