@@ -253,6 +253,20 @@ public final class RuntimeMetrics {
     }
 
     /**
+     * {@return channels deregistered from the I/O driver so far (closed sockets; 0 until the runtime
+     * opens one)} [Tokio: {@code io_driver_fd_deregistered_count}]. Registered minus deregistered is
+     * the number of sockets open on the runtime.
+     *
+     * {@snippet :
+     * long open = rt.metrics().ioDriverFdRegisteredCount() - rt.metrics().ioDriverFdDeregisteredCount();
+     * }
+     */
+    public long ioDriverFdDeregisteredCount() {
+        var r = core.timeDriver().reactorIfOpen();
+        return r == null ? 0 : r.deregisteredCount();
+    }
+
+    /**
      * {@return timers in the runtime's wheel: registered and not yet fired or cancelled}
      *
      * {@snippet :

@@ -394,6 +394,10 @@ final class EpollReactor extends Reactor {
         if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
             wake();
         }
+        Object p = PARKED_POLLER.getVolatile(this);
+        if (p != null && p != Thread.currentThread()) {
+            wake(); // the parked poller hands polling back to the awake carriers (see Carrier.parkInPoller)
+        }
     }
 
     @Override

@@ -20,13 +20,21 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  * Implementation overview
  *
- * Readiness word: bits 0..7 are SelectionKey operations the driver saw ready and nobody has consumed
- *   yet, bit 8 is SHUTDOWN (the socket or the reactor closed), bits 9.. a sequence number the driver
- *   bumps on every event. A task (1) reads the word, (2) tries its non-blocking operation, (3) if that
- *   would block, clears the direction's bits with a CAS against the word it read: if the CAS fails, an
- *   event came in between, so it retries the operation instead of waiting for an event that has
- *   already happened (Tokio's tick check). Only then does it (4) publish itself as the direction's
- *   waiter, (5) arm interest, (6) park until the bits come back.
+ * Readiness word: bits 0..5 are SelectionKey operations the driver saw ready and nobody has consumed
+ *   yet, bits 6 and 7 READ_CLOSED and WRITE_CLOSED (epoll only, sticky), bit 8 is SHUTDOWN (the
+ *   socket or the reactor closed), bits 9.. a sequence number the driver bumps on every event. A task
+ *   (1) reads the word, (2) tries its non-blocking operation, (3) if that would block, clears the
+ *   direction's bits with a CAS against the word it read: if the CAS fails, an event came in
+ *   between, so it retries the operation instead of waiting for an event that has already happened
+ *   (Tokio's tick check). Only then does it (4) publish itself as the direction's waiter, (5) ask the
+ *   driver for an event (the selector arms interest; epoll's edge-triggered registration needs
+ *   nothing), (6) park until the bits come back.
+ *
+ * Edge-triggered (epoll): the word is the whole truth, so a task may skip step 2 when its bits are
+ *   clear (knownNotReady), and a short read or write clears them (exhausted), as Tokio does. The
+ *   closed bits never clear: a peer's FIN that came with the last bytes produces no later edge, and
+ *   the task must try its read (and see end of stream) rather than wait for one. They are not
+ *   counted as readiness by a wait, so a socket that keeps failing EAGAIN cannot spin.
  *
  * Directions: READ covers OP_READ and OP_ACCEPT, WRITE covers OP_WRITE and OP_CONNECT; each has one
  *   waiter slot, and the socket types serialise waiters per direction with a lock, so one read and
@@ -34,8 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * Memory ordering: a waiter writes its slot (volatile), then reads the word (volatile); the driver
  *   CASes the word, then reads the slot. Of the two, at least one sees the other's write: no lost
- *   wake-up. The driver removes ready operations from the key's interest before it publishes them,
- *   so a waiter's later re-arm (which happens after it saw the publication) is never undone.
+ *   wake-up. The selector driver removes ready operations from the key's interest before it
+ *   publishes them, so a waiter's later re-arm (which happens after it saw the publication) is never
+ *   undone.
  * </pre>
  */
 public final class IoSource {

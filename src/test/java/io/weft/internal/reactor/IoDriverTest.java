@@ -1,0 +1,269 @@
+package io.weft.internal.reactor;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.weft.internal.runtime.RuntimeAccess;
+import io.weft.net.TcpListener;
+import io.weft.net.TcpStream;
+import io.weft.runtime.Runtime;
+import io.weft.runtime.RuntimeFlavor;
+import io.weft.task.JoinHandle;
+import io.weft.testing.WeftTesting;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Both I/O drivers, epoll (edge-triggered) and the NIO selector (level-triggered), through the public
+ * socket API on each runtime flavour: the behaviour that differs between them (stale readiness,
+ * descriptor reuse, a carrier parked inside the driver).
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class IoDriverTest {
+    static final InetSocketAddress LOCAL = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    static Stream<Arguments> drivers() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (String d : new String[] {"epoll", "selector"}) {
+            for (RuntimeFlavor f : RuntimeFlavor.values()) {
+                b.add(Arguments.of(d, f));
+            }
+        }
+        return b.build();
+    }
+
+    static boolean epollExpected() {
+        return Boolean.getBoolean("weft.test.expectWeftScheduler")
+            && System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+    }
+
+    /** A runtime whose reactor is the given driver (the property is read when the first socket opens). */
+    static Runtime runtime(String driver, RuntimeFlavor flavor) throws Exception {
+        if (driver.equals("epoll")) {
+            assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
+        }
+        Runtime rt = WeftTesting.runtime(flavor);
+        String before = System.getProperty(Reactor.DRIVER_PROP_NAME);
+        System.setProperty(Reactor.DRIVER_PROP_NAME, driver);
+        try {
+            rt.blockOn(() -> {
+                TcpListener.bind(LOCAL).close(); // opens the reactor
+                return null;
+            });
+        } finally {
+            if (before == null) {
+                System.clearProperty(Reactor.DRIVER_PROP_NAME);
+            } else {
+                System.setProperty(Reactor.DRIVER_PROP_NAME, before);
+            }
+        }
+        assertThat(reactorOf(rt).kind()).isEqualTo(driver);
+        return rt;
+    }
+
+    static Reactor reactorOf(Runtime rt) {
+        return RuntimeAccess.coreOf(rt).timeDriver().reactorIfOpen();
+    }
+
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void theDefaultDriverIsEpollOnLinuxWithJavaLangOpen(String driver, RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = WeftTesting.runtime(flavor)) {
+            rt.blockOn(() -> {
+                TcpListener.bind(LOCAL).close();
+                return null;
+            });
+            assertThat(reactorOf(rt).kind()).isEqualTo(epollExpected() ? "epoll" : "selector");
+        }
+    }
+
+    /**
+     * Data and the peer's FIN arrive before the server reads: a short read clears read readiness on
+     * epoll (the socket is drained), and no further edge will come for the FIN, which came with it.
+     * The sticky read-closed bit must make the next read try, and see end of stream, instead of
+     * waiting for an event that has already passed.
+     */
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void aShortReadThenTheEndOfStreamThatCameWithIt(String driver, RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = runtime(driver, flavor)) {
+            rt.blockOn(() -> {
+                try (TcpListener l = TcpListener.bind(LOCAL)) {
+                    var addr = (InetSocketAddress) l.localAddress();
+                    JoinHandle<Void> client = io.weft.task.Task.spawnBlocking(() -> {
+                        try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
+                            s.getOutputStream().write("abc".getBytes(UTF_8));
+                            s.shutdownOutput();
+                            s.setSoTimeout(10_000);
+                            s.getInputStream().read(); // until the server closes
+                        }
+                        return null;
+                    });
+                    try (TcpStream s = l.accept()) {
+                        io.weft.time.Time.sleep(Duration.ofMillis(100)); // both the bytes and the FIN are in
+                        ByteBuffer buf = ByteBuffer.allocate(1024);
+                        assertThat(s.read(buf)).isEqualTo(3);
+                        assertThat(io.weft.time.Time.timeout(Duration.ofSeconds(5), () -> s.read(buf.clear())))
+                            .as("end of stream, without a new readiness event").isEqualTo(-1);
+                    }
+                    client.join();
+                }
+                return null;
+            });
+        }
+    }
+
+    /**
+     * Sockets closed and opened in a tight loop get the same descriptor numbers again: readiness the
+     * driver gathered for the old socket must not strand or confuse the new one, and a long-lived
+     * connection beside them keeps working. Every socket is deregistered when closed.
+     */
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void reusedDescriptorsKeepWorking(String driver, RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = runtime(driver, flavor)) {
+            long registeredBefore = rt.metrics().ioDriverFdRegisteredCount();
+            long deregisteredBefore = rt.metrics().ioDriverFdDeregisteredCount();
+            try (TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+                var addr = (InetSocketAddress) l.localAddress();
+                JoinHandle<Void> server = rt.spawn(() -> {
+                    while (true) {
+                        TcpStream s = l.accept();
+                        io.weft.task.Task.spawn(() -> {
+                            try (s) {
+                                ByteBuffer buf = ByteBuffer.allocate(256);
+                                while (s.read(buf.clear()) > 0) {
+                                    s.writeAll(buf.flip());
+                                }
+                            } catch (IOException e) {
+                                // a reset: this connection only
+                            }
+                            return null;
+                        });
+                    }
+                });
+                try (Socket steady = connect(addr)) {
+                    for (int i = 0; i < 300; i++) {
+                        try (Socket s = connect(addr)) {
+                            assertThat(roundTrip(s, "n" + i)).isEqualTo("n" + i);
+                            if (i % 3 == 0) {
+                                s.setSoLinger(true, 0); // close with a reset
+                            }
+                        }
+                        if (i % 10 == 0) {
+                            assertThat(roundTrip(steady, "s" + i)).isEqualTo("s" + i);
+                        }
+                    }
+                }
+                long open = 1; // the listener
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (rt.metrics().ioDriverFdRegisteredCount() - registeredBefore
+                        - (rt.metrics().ioDriverFdDeregisteredCount() - deregisteredBefore) > open
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(rt.metrics().ioDriverFdRegisteredCount() - registeredBefore).isEqualTo(1 + 301);
+                assertThat(rt.metrics().ioDriverFdDeregisteredCount() - deregisteredBefore)
+                    .as("every closed connection left the driver").isEqualTo(301);
+                server.abort();
+            }
+        }
+    }
+
+    /**
+     * A lone carrier with nothing to do parks inside the epoll wait. Work submitted from outside
+     * (a spawn) and readiness must both wake it, however they interleave: this caught a lost wake-up
+     * where the driver thread's wait swallowed the wake byte meant for the carrier.
+     */
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void aParkedCarrierWakesForRemoteWorkAndForReadiness(String driver, RuntimeFlavor flavor) throws Exception {
+        for (int round = 0; round < 40; round++) {
+            try (Runtime rt = runtime(driver, flavor);
+                    TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+                var addr = (InetSocketAddress) l.localAddress();
+                rt.spawn(() -> {
+                    try (TcpStream s = l.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocate(64);
+                        while (s.read(buf.clear()) > 0) {
+                            s.writeAll(buf.flip());
+                        }
+                    }
+                    return null;
+                });
+                try (Socket s = connect(addr)) {
+                    for (int i = 0; i < 5; i++) {
+                        assertThat(roundTrip(s, "r" + i)).isEqualTo("r" + i);
+                        Thread.sleep(1); // the carrier parks
+                        int n = i;
+                        assertThat(rt.spawn(() -> n * 2).join()).isEqualTo(n * 2);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * With every carrier parked, a lone carrier waits in the epoll driver itself, so readiness wakes
+     * the task into that carrier's own queue: no hop through the driver thread and the inject queue.
+     * With {@code -Dweft.io.parkInPoller=false} every wake-up here goes through the inject queue and
+     * this test fails.
+     */
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void readinessWakesAParkedCarrierDirectly(String driver, RuntimeFlavor flavor) throws Exception {
+        assumeTrue(driver.equals("epoll") && flavor == RuntimeFlavor.CURRENT_THREAD, "one carrier, epoll");
+        try (Runtime rt = runtime(driver, flavor);
+                TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+            var addr = (InetSocketAddress) l.localAddress();
+            rt.spawn(() -> {
+                try (TcpStream s = l.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocate(64);
+                    while (s.read(buf.clear()) > 0) {
+                        s.writeAll(buf.flip());
+                    }
+                }
+                return null;
+            });
+            try (Socket s = connect(addr)) {
+                roundTrip(s, "warm");
+                long remoteBefore = rt.metrics().remoteScheduleCount();
+                for (int i = 0; i < 100; i++) {
+                    Thread.sleep(2); // the carrier parks between round trips
+                    assertThat(roundTrip(s, "x" + i)).isEqualTo("x" + i);
+                }
+                assertThat(rt.metrics().remoteScheduleCount() - remoteBefore)
+                    .as("wake-ups through the inject queue, of 100 round trips").isLessThan(50);
+            }
+        }
+    }
+
+    static Socket connect(InetSocketAddress addr) throws IOException {
+        Socket s = new Socket(addr.getAddress(), addr.getPort());
+        s.setSoTimeout(10_000);
+        s.setTcpNoDelay(true);
+        return s;
+    }
+
+    static String roundTrip(Socket s, String text) throws IOException {
+        OutputStream out = s.getOutputStream();
+        InputStream in = s.getInputStream();
+        byte[] b = text.getBytes(UTF_8);
+        out.write(b);
+        return new String(in.readNBytes(b.length), UTF_8);
+    }
+}
