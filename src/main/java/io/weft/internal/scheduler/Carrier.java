@@ -375,7 +375,7 @@ public final class Carrier extends Thread {
         PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);
         PARKED.setOpaque(this, true);
         runHook(sched.config.onThreadPark());
-        boolean selfWoken = PARK_IN_POLLER && parkInPoller(sched);
+        boolean selfWoken = sched.parkInPoller != WeftScheduler.PARK_IN_POLLER_OFF && parkInPoller(sched);
         while (sleeping && sched.runState == WeftScheduler.RUNNING) {
             LockSupport.park(this);
         }
@@ -407,7 +407,8 @@ public final class Carrier extends Thread {
         IoPoller io = sched.io;
         java.util.function.BooleanSupplier allowed = sched.parkInPollerAllowed;
         if (io == null || (allowed != null && !allowed.getAsBoolean())
-                || (PARK_IN_POLLER_LAST_ONLY && sched.idle.unparkedCount() != 0) || !io.enterParkedPoll(this)) {
+                || (sched.parkInPoller == WeftScheduler.PARK_IN_POLLER_LAST && sched.idle.unparkedCount() != 0)
+                || !io.enterParkedPoll(this)) {
             return false;
         }
         inPoller = true;
@@ -430,24 +431,20 @@ public final class Carrier extends Thread {
     }
 
     /**
-     * While true, the parked poller keeps waiting in the driver. In the default mode only the last
+     * While true, the parked poller keeps waiting in the driver. In mode {@code last} only the last
      * carrier to park waits there, and only while every carrier stays parked: once a sibling wakes,
      * the awake carriers poll between tasks (in batches) and this one parks as usual, as the driver
-     * thread used to hand polling back. Echo at 64 connections served 1.14x the JDK's poller that
-     * way against 0.91x with a carrier always parked in the driver (Tokio's way), whose wait the
-     * busy carriers could not poll past.
+     * thread hands polling back. In mode {@code any} (Tokio's way) a carrier waits there whenever
+     * one parks, and busy siblings cannot poll past its wait.
      */
     private final java.util.function.BooleanSupplier stillParked = this::stillParkedInPoller;
 
     private boolean stillParkedInPoller() {
-        return sleeping && (!PARK_IN_POLLER_LAST_ONLY || scheduler.idle.unparkedCount() == 0);
+        return sleeping && (scheduler.parkInPoller != WeftScheduler.PARK_IN_POLLER_LAST
+            || scheduler.idle.unparkedCount() == 0);
     }
     /** True while this carrier parks inside the I/O driver's wait; see {@link #parkInPoller}. */
     volatile boolean inPoller;
-    /** {@code -Dweft.io.parkInPoller=false} parks every carrier on its own and leaves the wait to the driver thread. */
-    static final boolean PARK_IN_POLLER = !"false".equals(System.getProperty("weft.io.parkInPoller"));
-    /** {@code -Dweft.io.parkInPoller=any}: any parking carrier may wait in the driver, not only the last. */
-    static final boolean PARK_IN_POLLER_LAST_ONLY = !"any".equals(System.getProperty("weft.io.parkInPoller"));
 
     /**
      * Spends one unit of the running task's budget.

@@ -75,6 +75,29 @@ public final class WeftScheduler implements Executor {
     public volatile Runnable onQuiescent;
     /** The runtime's I/O driver once it has one (sockets opened), polled by the carriers. */
     public volatile IoPoller io;
+    /** {@link #parkInPoller}: carriers park on their own; the driver thread waits in the I/O driver. */
+    public static final int PARK_IN_POLLER_OFF = 0;
+    /** {@link #parkInPoller}: the last carrier to park waits in the I/O driver while all stay parked. */
+    public static final int PARK_IN_POLLER_LAST = 1;
+    /** {@link #parkInPoller}: one parked carrier always waits in the I/O driver (Tokio's way). */
+    public static final int PARK_IN_POLLER_ANY = 2;
+
+    /**
+     * Whether an idle carrier waits inside the I/O driver instead of the driver thread, from
+     * {@code -Dweft.io.parkInPoller=false|last|any} when the runtime is built. Off by default: in
+     * the echo benchmark (docs/benchmarks.md) waiting in the driver gave the same throughput and a
+     * p99 twice as high at 64 connections as leaving the idle wait to the driver thread.
+     */
+    public volatile int parkInPoller = parkInPollerMode(System.getProperty("weft.io.parkInPoller", "false"));
+
+    static int parkInPollerMode(String s) {
+        return switch (s) {
+            case "last", "true" -> PARK_IN_POLLER_LAST;
+            case "any" -> PARK_IN_POLLER_ANY;
+            default -> PARK_IN_POLLER_OFF;
+        };
+    }
+
     /** While false (the clock is paused), no carrier parks inside the I/O driver; null: always allowed. */
     public volatile java.util.function.BooleanSupplier parkInPollerAllowed;
     /**

@@ -46,6 +46,11 @@ class IoDriverTest {
         return b.build();
     }
 
+    static Stream<Arguments> parkModes() {
+        return drivers().flatMap(a -> (a.get()[0].equals("epoll") ? Stream.of("false", "last", "any") : Stream.of("false"))
+            .map(m -> Arguments.of(a.get()[0], a.get()[1], m)));
+    }
+
     static boolean epollExpected() {
         return Boolean.getBoolean("weft.test.expectWeftScheduler")
             && System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
@@ -185,15 +190,28 @@ class IoDriverTest {
     }
 
     /**
-     * A lone carrier with nothing to do parks inside the epoll wait. Work submitted from outside
-     * (a spawn) and readiness must both wake it, however they interleave: this caught a lost wake-up
-     * where the driver thread's wait swallowed the wake byte meant for the carrier.
+     * A lone carrier with nothing to do parks (with {@code weft.io.parkInPoller=last} or {@code any},
+     * inside the epoll wait). Work submitted from outside (a spawn) and readiness must both wake it,
+     * however they interleave: this caught a lost wake-up where the driver thread's wait swallowed
+     * the wake byte meant for the carrier.
      */
     @ParameterizedTest
-    @MethodSource("drivers")
-    void aParkedCarrierWakesForRemoteWorkAndForReadiness(String driver, RuntimeFlavor flavor) throws Exception {
+    @MethodSource("parkModes")
+    void aParkedCarrierWakesForRemoteWorkAndForReadiness(String driver, RuntimeFlavor flavor, String mode) throws Exception {
         for (int round = 0; round < 40; round++) {
-            try (Runtime rt = runtime(driver, flavor);
+            String before = System.getProperty("weft.io.parkInPoller");
+            System.setProperty("weft.io.parkInPoller", mode);
+            Runtime built;
+            try {
+                built = runtime(driver, flavor);
+            } finally {
+                if (before == null) {
+                    System.clearProperty("weft.io.parkInPoller");
+                } else {
+                    System.setProperty("weft.io.parkInPoller", before);
+                }
+            }
+            try (Runtime rt = built;
                     TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
                 var addr = (InetSocketAddress) l.localAddress();
                 rt.spawn(() -> {
@@ -218,16 +236,28 @@ class IoDriverTest {
     }
 
     /**
-     * With every carrier parked, a lone carrier waits in the epoll driver itself, so readiness wakes
-     * the task into that carrier's own queue: no hop through the driver thread and the inject queue.
-     * With {@code -Dweft.io.parkInPoller=false} every wake-up here goes through the inject queue and
-     * this test fails.
+     * With {@code weft.io.parkInPoller=last} and every carrier parked, the lone carrier waits in the
+     * epoll driver itself, so readiness wakes the task into that carrier's own queue: no hop through
+     * the driver thread and the inject queue. With the default ({@code false}) every wake-up here goes
+     * through the inject queue, and this test fails.
      */
     @ParameterizedTest
     @MethodSource("drivers")
-    void readinessWakesAParkedCarrierDirectly(String driver, RuntimeFlavor flavor) throws Exception {
+    void readinessWakesACarrierParkedInTheDriverDirectly(String driver, RuntimeFlavor flavor) throws Exception {
         assumeTrue(driver.equals("epoll") && flavor == RuntimeFlavor.CURRENT_THREAD, "one carrier, epoll");
-        try (Runtime rt = runtime(driver, flavor);
+        String before = System.getProperty("weft.io.parkInPoller");
+        System.setProperty("weft.io.parkInPoller", System.getProperty("weft.test.parkInPoller", "last"));
+        Runtime built;
+        try {
+            built = runtime(driver, flavor);
+        } finally {
+            if (before == null) {
+                System.clearProperty("weft.io.parkInPoller");
+            } else {
+                System.setProperty("weft.io.parkInPoller", before);
+            }
+        }
+        try (Runtime rt = built;
                 TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
             var addr = (InetSocketAddress) l.localAddress();
             rt.spawn(() -> {
