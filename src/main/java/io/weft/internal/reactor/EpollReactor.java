@@ -217,7 +217,7 @@ final class EpollReactor extends Reactor {
     }
 
     @Override
-    public void poll(long timeoutNanos) {
+    public void poll(long timeoutNanos, java.util.function.BooleanSupplier stillIdle) {
         if (closed) {
             return;
         }
@@ -239,7 +239,7 @@ final class EpollReactor extends Reactor {
             try {
                 int ms = timeoutNanos < 0 ? -1
                     : (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos + 999_999)));
-                waitLocked(ms);
+                waitLocked(stillIdle.getAsBoolean() ? ms : 0); // see Reactor.poll
             } finally {
                 SELECTING.setVolatile(this, false);
             }

@@ -79,7 +79,21 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
      *
      * @param timeoutNanos how long: negative for no limit, 0 to only look
      */
-    public abstract void poll(long timeoutNanos);
+    public final void poll(long timeoutNanos) {
+        poll(timeoutNanos, () -> true);
+    }
+
+    /**
+     * As {@link #poll(long)}, checking {@code stillIdle} once the poll lock is held and just before
+     * the wait, and only looking if it is false. A wake-up meant for this wait (a new earlier timer)
+     * can be drained by a carrier that polled just before; whatever the waker did before waking is
+     * visible to this check (the carrier's release of the poll lock orders it), so the check, not
+     * the wake byte, decides.
+     *
+     * @param timeoutNanos how long: negative for no limit, 0 to only look
+     * @param stillIdle false if the caller has new work and must not wait
+     */
+    public abstract void poll(long timeoutNanos, java.util.function.BooleanSupplier stillIdle);
 
     /**
      * The driver thread's poll while carriers run: if nobody has polled for {@code staleNanos}

@@ -156,7 +156,7 @@ final class SelectorReactor extends Reactor {
      * @param timeoutNanos how long: negative for no limit, 0 to only look
      */
     @Override
-    public void poll(long timeoutNanos) {
+    public void poll(long timeoutNanos, java.util.function.BooleanSupplier stillIdle) {
         // Keys are listed by close() on this same thread (the driver's), after its last poll.
         if (closed) {
             return;
@@ -176,7 +176,9 @@ final class SelectorReactor extends Reactor {
             SELECTING.setVolatile(this, true);
             try {
                 applyArmed(); // after SELECTING: an arm that missed the flag is in the queue by now
-                if (timeoutNanos < 0) {
+                if (!stillIdle.getAsBoolean()) {
+                    selector.selectNow(this::dispatch); // see Reactor.poll: a wake-up may have been drained
+                } else if (timeoutNanos < 0) {
                     selector.select(this::dispatch);
                 } else {
                     long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos + 999_999));

@@ -198,6 +198,8 @@ public final class TimeDriver {
 
     private volatile BooleanSupplier carriersPoll;
     private volatile java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor;
+    /** Checked by the reactor just before the driver thread's blocking wait (see Reactor.poll). */
+    private final BooleanSupplier stillIdle = () -> registrations.isEmpty() && passRequested.get() <= passDone && !stopped;
     /** How long readiness may wait for busy carriers before the driver thread polls it itself. */
     private static final long STALE_IO_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -220,7 +222,7 @@ public final class TimeDriver {
                 LockSupport.parkNanos(this, wait);
             }
         } else if (r != null) {
-            r.poll(nanos);
+            r.poll(nanos, stillIdle);
         } else if (nanos == 0) {
             return;
         } else if (nanos < 0) {
