@@ -78,9 +78,13 @@ public final class StreamSocket {
         SocketChannel ch = addr instanceof UnixDomainSocketAddress
             ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
         try {
+            // Connect first, then register (mio's order): an unconnected socket reports EPOLLHUP,
+            // which would otherwise set the sticky closed bits of a healthy connection.
+            ch.configureBlocking(false);
+            boolean connected = ch.connect(addr);
             IoSource io = Net.register(ch);
             long deadline = Net.deadline(timeout);
-            if (!ch.connect(addr)) {
+            if (!connected) {
                 while (true) {
                     int r = io.readiness();
                     if (ch.finishConnect()) {

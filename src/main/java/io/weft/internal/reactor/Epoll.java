@@ -38,6 +38,8 @@ final class Epoll {
     static final boolean AVAILABLE;
     /** Why not, if not. */
     static final String UNAVAILABLE_REASON;
+    /** True if Linux and java.lang is open, yet the binding could not be used (a JDK change). */
+    static final boolean UNEXPECTED;
 
     private static final MethodHandle CREATE;      // () -> int
     private static final MethodHandle CTL;         // (epfd, op, fd, events) -> errno
@@ -54,6 +56,7 @@ final class Epoll {
         MethodHandle create = null, ctl = null, wait = null, allocate = null, free = null;
         MethodHandle event = null, descriptor = null, events = null, close = null, fdOf = null;
         String reason = null;
+        boolean unexpected = false;
         if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
             reason = "not Linux";
         } else {
@@ -86,12 +89,16 @@ final class Epoll {
                 // One round trip, so a JDK whose binding changed falls back here, not in a runtime.
                 int fd = (int) create.invokeExact();
                 close.invokeExact(fd);
+            } catch (java.lang.reflect.InaccessibleObjectException e) {
+                reason = "java.lang is not open to Weft: " + e.getMessage();
             } catch (Throwable e) {
                 reason = e.toString();
+                unexpected = true; // opened, and still failed: this JDK's binding differs
             }
         }
         AVAILABLE = reason == null;
         UNAVAILABLE_REASON = reason;
+        UNEXPECTED = unexpected;
         CREATE = create;
         CTL = ctl;
         WAIT = wait;

@@ -75,6 +75,7 @@ final class EpollReactor extends Reactor {
     private final int wakeFd;
     private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
     private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
+    /** Sources by descriptor; written holding tableLock, read without it (acquire). */
     private volatile IoSource[] table = new IoSource[1024];
     private final Object tableLock = new Object();
     private volatile Runnable driverNudge = () -> { };
@@ -144,13 +145,18 @@ final class EpollReactor extends Reactor {
         int fd = Epoll.fdOf(ch);
         IoSource src = new IoSource(this, true);
         src.fd = fd;
-        put(fd, src);
-        int err = Epoll.ctl(epfd, Epoll.CTL_ADD, fd, SOCKET_EVENTS);
-        if (err != 0) {
-            remove(fd, src);
+        int err;
+        synchronized (tableLock) { // with close(): never an epoll_ctl on a closed (maybe reused) epfd
             if (closed) {
                 throw shutDown();
             }
+            put(fd, src);
+            err = Epoll.ctl(epfd, Epoll.CTL_ADD, fd, SOCKET_EVENTS);
+            if (err != 0) {
+                remove(fd, src);
+            }
+        }
+        if (err != 0) {
             throw new IOException("epoll_ctl(ADD) failed for " + ch + ": errno " + err);
         }
         if (closed) {
@@ -161,24 +167,24 @@ final class EpollReactor extends Reactor {
         return src;
     }
 
+    /** Holding tableLock. */
     private void put(int fd, IoSource src) {
-        synchronized (tableLock) {
-            IoSource[] t = table;
-            if (fd >= t.length) {
-                t = Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
-                table = t;
-            }
-            SLOTS.setRelease(t, fd, src);
+        IoSource[] t = table;
+        if (fd >= t.length) {
+            t = Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
+            table = t;
         }
+        SLOTS.setRelease(t, fd, src);
     }
 
-    private void remove(int fd, IoSource src) {
-        synchronized (tableLock) {
-            IoSource[] t = table;
-            if (fd < t.length && t[fd] == src) {
-                SLOTS.setRelease(t, fd, null);
-            }
+    /** Holding tableLock; {@return true if {@code src} held the slot} */
+    private boolean remove(int fd, IoSource src) {
+        IoSource[] t = table;
+        if (fd < t.length && t[fd] == src) {
+            SLOTS.setRelease(t, fd, null);
+            return true;
         }
+        return false;
     }
 
     private IoSource lookup(int fd) {
@@ -198,11 +204,14 @@ final class EpollReactor extends Reactor {
 
     @Override
     void deregister(IoSource src) {
-        if (closed || src.fd < 0) {
-            return; // the epoll descriptor is closed: nothing to remove
+        synchronized (tableLock) {
+            // Only the source that holds the slot removes the descriptor: a second close of the same
+            // socket, after its descriptor was reused by a new one, must not take the new one out.
+            if (closed || src.fd < 0 || !remove(src.fd, src)) {
+                return;
+            }
+            Epoll.ctl(epfd, Epoll.CTL_DEL, src.fd, 0); // ENOENT or EBADF only if the channel already closed
         }
-        remove(src.fd, src);
-        Epoll.ctl(epfd, Epoll.CTL_DEL, src.fd, 0); // ENOENT or EBADF only if the channel already closed
         countDeregistration();
     }
 
@@ -259,6 +268,9 @@ final class EpollReactor extends Reactor {
     @Override
     public void leaveParkedPoll() {
         PARKED_POLLER.setVolatile(this, null);
+        // The driver thread waits only for timers while a carrier holds the wait: it must decide
+        // again (poll while carriers run, or take the idle wait), else nobody may be polling.
+        driverNudge.run();
     }
 
     @Override
@@ -451,12 +463,16 @@ final class EpollReactor extends Reactor {
             Thread.onSpinWait();
         }
         // The poll lock is never released: nobody may use the descriptor or the array again.
-        for (Object o : table) {
-            if (o instanceof IoSource s) {
+        IoSource[] t;
+        synchronized (tableLock) { // register and deregister check `closed` under it before epoll_ctl
+            t = table;
+            closeQuietly(epfd, events, wakePipe);
+        }
+        for (IoSource s : t) {
+            if (s != null) {
                 s.shutdown();
             }
         }
-        closeQuietly(epfd, events, wakePipe);
     }
 
     @Override

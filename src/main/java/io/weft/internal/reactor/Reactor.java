@@ -36,6 +36,8 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     /** System property: {@code epoll} (the default where available) or {@code selector}. */
     public static final String DRIVER_PROP_NAME = "weft.io.driver";
 
+    private static volatile boolean warned;
+
     /** Names the runtime, for messages. */
     final String owner;
     /** Set once by {@link #close()}. */
@@ -60,6 +62,12 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
         String wanted = System.getProperty(DRIVER_PROP_NAME, "epoll");
         if (!"selector".equals(wanted) && Epoll.AVAILABLE) {
             return new EpollReactor(owner);
+        }
+        if (!"selector".equals(wanted) && Epoll.UNEXPECTED && !warned) {
+            warned = true;
+            System.getLogger("io.weft").log(System.Logger.Level.WARNING,
+                "Weft's epoll I/O driver is unavailable on this JDK (" + Epoll.UNAVAILABLE_REASON
+                    + "); sockets use a java.nio.channels.Selector instead");
         }
         return new SelectorReactor(owner);
     }

@@ -174,11 +174,8 @@ public final class TimeDriver {
     /** Wakes the driver thread wherever it waits. */
     private void wakeDriver() {
         io.weft.internal.reactor.Reactor r = reactor;
-        if (r != null && !r.hasParkedPoller()) {
-            // Not while a parked carrier holds the reactor's wait: this thread is not in it then (a
-            // carrier taking the role wakes this thread's wait itself), and the carrier would only
-            // wake for nothing.
-            r.wakeup();
+        if (r != null) {
+            r.wakeup(); // at most one byte is pending; a parked carrier woken for nothing waits again
         }
         LockSupport.unpark(thread);
     }
@@ -199,7 +196,8 @@ public final class TimeDriver {
     private volatile BooleanSupplier carriersPoll;
     private volatile java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor;
     /** Checked by the reactor just before the driver thread's blocking wait (see Reactor.poll). */
-    private final BooleanSupplier stillIdle = () -> registrations.isEmpty() && passRequested.get() <= passDone && !stopped;
+    private final BooleanSupplier stillIdle = () -> registrations.isEmpty() && passRequested.get() <= passDone && !stopped
+        && (carriersPoll == null || !carriersPoll.getAsBoolean()); // a carrier woke: leave the wait to it
     /** How long readiness may wait for busy carriers before the driver thread polls it itself. */
     private static final long STALE_IO_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 

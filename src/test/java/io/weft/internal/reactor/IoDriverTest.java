@@ -282,6 +282,103 @@ class IoDriverTest {
         }
     }
 
+    /**
+     * A carrier that waited in the driver wakes with a task that then runs for a long time: the
+     * driver thread, which only waited for timers while the carrier held the wait, must take up
+     * polling again, or readiness on other sockets waits for that task to end.
+     */
+    @org.junit.jupiter.api.Test
+    void readinessIsStillPolledWhileTheCarrierThatLeftTheDriverRunsALongTask() throws Exception {
+        String before = System.getProperty("weft.io.parkInPoller");
+        System.setProperty("weft.io.parkInPoller", "last");
+        Runtime built;
+        try {
+            built = runtime("epoll", RuntimeFlavor.MULTI_THREAD);
+        } finally {
+            if (before == null) {
+                System.clearProperty("weft.io.parkInPoller");
+            } else {
+                System.setProperty("weft.io.parkInPoller", before);
+            }
+        }
+        try (Runtime rt = built; TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+            var addr = (InetSocketAddress) l.localAddress();
+            rt.spawn(() -> {
+                while (true) {
+                    TcpStream s = l.accept();
+                    io.weft.task.Task.spawn(() -> {
+                        try (s) {
+                            ByteBuffer buf = ByteBuffer.allocate(64);
+                            while (s.read(buf.clear()) > 0) {
+                                if (buf.get(0) == 'S') {
+                                    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+                                    while (System.nanoTime() < end) {
+                                        Thread.onSpinWait(); // a long task that does not yield
+                                    }
+                                }
+                                s.writeAll(buf.flip());
+                            }
+                        }
+                        return null;
+                    });
+                }
+            });
+            try (Socket spinner = connect(addr); Socket other = connect(addr)) {
+                roundTrip(other, "warm");
+                Thread.sleep(50); // every carrier parks; one waits in the driver
+                spinner.getOutputStream().write('S');
+                Thread.sleep(100); // that carrier now runs the spin
+                long t0 = System.nanoTime();
+                assertThat(roundTrip(other, "quick")).isEqualTo("quick");
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertThat(ms).as("an echo on another socket while one carrier spins, ms").isLessThan(1000);
+                spinner.getInputStream().read();
+            }
+        }
+    }
+
+    /**
+     * A socket closed twice (two tasks racing to close it), the second time after its descriptor was
+     * reused by a new socket: the late close must not take the new socket out of epoll, or the new
+     * socket would never see readiness again.
+     */
+    @org.junit.jupiter.api.Test
+    void aLateSecondCloseLeavesTheSocketThatReusedTheDescriptorAlone() throws Exception {
+        assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
+        EpollReactor r = new EpollReactor("test");
+        try (var server = java.nio.channels.ServerSocketChannel.open().bind(LOCAL)) {
+            var a = java.nio.channels.SocketChannel.open(server.getLocalAddress());
+            var aPeer = server.accept();
+            IoSource srcA = r.register(a);
+            srcA.close();
+            a.close();
+            aPeer.close();
+
+            var b = java.nio.channels.SocketChannel.open(server.getLocalAddress());
+            var bPeer = server.accept();
+            IoSource srcB = r.register(b);
+            assumeTrue(srcB.fd == srcA.fd, "the kernel reused the descriptor");
+            srcA.close(); // the late second close
+
+            for (int i = 0; i < 10; i++) {
+                r.pollNow(); // the registration's first events
+            }
+            long before = r.readyCount();
+            bPeer.write(ByteBuffer.wrap(new byte[] {1}));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (r.readyCount() == before && System.nanoTime() < deadline) {
+                r.pollNow();
+                Thread.sleep(1);
+            }
+            assertThat(r.readyCount()).as("readiness of the socket that reused the descriptor").isGreaterThan(before);
+            assertThat(r.deregisteredCount()).as("only the first close deregistered").isEqualTo(1);
+            b.close();
+            bPeer.close();
+        } finally {
+            r.close();
+        }
+    }
+
     static Socket connect(InetSocketAddress addr) throws IOException {
         Socket s = new Socket(addr.getAddress(), addr.getPort());
         s.setSoTimeout(10_000);
