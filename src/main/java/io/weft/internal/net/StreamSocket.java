@@ -77,12 +77,13 @@ public final class StreamSocket {
     public static StreamSocket connect(SocketAddress addr, Duration timeout) throws IOException {
         SocketChannel ch = addr instanceof UnixDomainSocketAddress
             ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+        IoSource io = null;
         try {
             // Connect first, then register (mio's order): an unconnected socket reports EPOLLHUP,
             // which would otherwise set the sticky closed bits of a healthy connection.
             ch.configureBlocking(false);
             boolean connected = ch.connect(addr);
-            IoSource io = Net.register(ch);
+            io = Net.register(ch);
             long deadline = Net.deadline(timeout);
             if (!connected) {
                 while (true) {
@@ -101,17 +102,25 @@ public final class StreamSocket {
             }
             return new StreamSocket(ch, io);
         } catch (java.net.ConnectException e) {
-            closeQuietly(ch, e);
+            closeQuietly(ch, io, e);
             throw (java.net.ConnectException) new java.net.ConnectException(
                 "connect to " + addr + " failed: " + e.getMessage()).initCause(e);
         } catch (java.net.SocketException e) {
-            closeQuietly(ch, e);
+            closeQuietly(ch, io, e);
             throw (java.net.SocketException) new java.net.SocketException(
                 "connect to " + addr + " failed: " + e.getMessage()).initCause(e);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(ch, e);
+            closeQuietly(ch, io, e);
             throw e;
         }
+    }
+
+    /** A failed connect: deregisters first (the driver drops the descriptor), then closes. */
+    private static void closeQuietly(SocketChannel ch, IoSource io, Throwable cause) {
+        if (io != null) {
+            io.close();
+        }
+        closeQuietly(ch, cause);
     }
 
     private static void closeQuietly(SocketChannel ch, Throwable cause) {
