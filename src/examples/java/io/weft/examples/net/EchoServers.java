@@ -26,7 +26,8 @@ import java.nio.ByteBuffer;
 /**
  * The three echo servers the echo benchmark compares, each with two worker threads:
  * <ul>
- *   <li>{@code weft}: a task per connection on Weft's runtime, parked on Weft's reactor;</li>
+ *   <li>{@code weft}: a task per connection on Weft's runtime, parked on Weft's reactor, reading into
+ *       a 16 KiB direct buffer ({@code -Decho.heapBuffers=true} for a heap one);</li>
  *   <li>{@code weft-driver}: the same, with readiness polled only by the runtime's driver thread
  *       ({@code -Dweft.io.carrierPolling=false}), to measure what carrier polling buys;</li>
  *   <li>{@code jdk}: a virtual thread per connection on the JDK default scheduler with blocking
@@ -68,6 +69,9 @@ public final class EchoServers {
         System.out.flush();
     }
 
+    /** {@code -Decho.heapBuffers=true}: the Weft server reads into heap buffers instead of direct ones. */
+    static final boolean HEAP_BUFFERS = Boolean.getBoolean("echo.heapBuffers");
+
     static void weft(InetSocketAddress addr) {
         try (Runtime rt = Runtime.builder().workerThreads(WORKERS).build()) {
             rt.blockOn(() -> {
@@ -78,7 +82,10 @@ public final class EchoServers {
                         s.noDelay(true);
                         Task.spawn(() -> {
                             try (s) {
-                                ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
+                                // Direct, as a Weft server would use: a heap buffer costs a copy
+                                // through the JDK's temporary direct buffer on every read and write.
+                                ByteBuffer buf = HEAP_BUFFERS ? ByteBuffer.allocate(16 * 1024)
+                                    : ByteBuffer.allocateDirect(16 * 1024);
                                 while (s.read(buf.clear()) >= 0) {
                                     s.writeAll(buf.flip());
                                 }
