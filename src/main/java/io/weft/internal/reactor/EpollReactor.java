@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +42,6 @@ import java.util.concurrent.TimeUnit;
 final class EpollReactor extends Reactor {
     private static final VarHandle SELECTING;
     private static final VarHandle POLLING;
-    private static final VarHandle WAKE_PENDING;
     private static final VarHandle LAST_POLL;
     private static final VarHandle PARKED_POLLER;
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(IoSource[].class);
@@ -54,7 +51,6 @@ final class EpollReactor extends Reactor {
             MethodHandles.Lookup l = MethodHandles.lookup();
             SELECTING = l.findVarHandle(EpollReactor.class, "selecting", boolean.class);
             POLLING = l.findVarHandle(EpollReactor.class, "polling", boolean.class);
-            WAKE_PENDING = l.findVarHandle(EpollReactor.class, "wakePending", boolean.class);
             LAST_POLL = l.findVarHandle(EpollReactor.class, "lastPoll", long.class);
             PARKED_POLLER = l.findVarHandle(EpollReactor.class, "parkedPoller", Thread.class);
         } catch (ReflectiveOperationException e) {
@@ -71,10 +67,8 @@ final class EpollReactor extends Reactor {
     private final int epfd;
     /** The native event array; written only by the thread holding `polling`. */
     private final long events;
-    private final Pipe wakePipe;
+    private final WakePipe wakePipe;
     private final int wakeFd;
-    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
-    private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
     /** Sources by descriptor; written holding tableLock, read without it (acquire). */
     private volatile IoSource[] table = new IoSource[1024];
     private final Object tableLock = new Object();
@@ -82,23 +76,19 @@ final class EpollReactor extends Reactor {
 
     @SuppressWarnings("unused") private volatile boolean selecting;
     @SuppressWarnings("unused") private volatile boolean polling;
-    @SuppressWarnings("unused") private volatile boolean wakePending;
     @SuppressWarnings("unused") private long lastPoll;
     /** The carrier parked in this driver's wait, if any (see IoPoller#enterParkedPoll). */
     @SuppressWarnings("unused") private volatile Thread parkedPoller;
-    private long lastFailureLog;
 
     EpollReactor(String owner) {
         super(owner);
         int fd = -1;
         long array = 0;
-        Pipe pipe = null;
+        WakePipe pipe = null;
         try {
             fd = Epoll.create();
             array = Epoll.allocate(MAX_EVENTS);
-            pipe = Pipe.open();
-            pipe.source().configureBlocking(false);
-            pipe.sink().configureBlocking(false);
+            pipe = new WakePipe();
             int wfd = Epoll.fdOf(pipe.source());
             int err = Epoll.ctl(fd, Epoll.CTL_ADD, wfd, Epoll.EPOLLIN); // level-triggered: drained on each event
             if (err != 0) {
@@ -115,7 +105,7 @@ final class EpollReactor extends Reactor {
         }
     }
 
-    private static void closeQuietly(int fd, long array, Pipe pipe) {
+    private static void closeQuietly(int fd, long array, WakePipe pipe) {
         try {
             if (fd >= 0) {
                 Epoll.close(fd);
@@ -127,12 +117,7 @@ final class EpollReactor extends Reactor {
             Epoll.free(array);
         }
         if (pipe != null) {
-            try {
-                pipe.source().close();
-                pipe.sink().close();
-            } catch (IOException ignored) {
-                // failing anyway
-            }
+            pipe.close();
         }
     }
 
@@ -253,7 +238,7 @@ final class EpollReactor extends Reactor {
                 SELECTING.setVolatile(this, false);
             }
         } catch (IOException e) {
-            pollFailed(e);
+            pollFailed("epoll_wait", e);
         } finally {
             LAST_POLL.setOpaque(this, System.nanoTime());
             POLLING.setRelease(this, false);
@@ -285,14 +270,8 @@ final class EpollReactor extends Reactor {
 
     @Override
     public int parkedPoll(java.util.function.BooleanSupplier stillParked) {
-        // Others hold the lock for a look (microseconds), or the driver thread for a blocking wait,
-        // which it leaves when woken and does not start again while a carrier holds this role.
-        while (!POLLING.compareAndSet(this, false, true)) {
-            if (closed) {
-                return -1;
-            }
-            wake();
-            Thread.onSpinWait();
+        if (!lockPollingWaking()) {
+            return -1;
         }
         try {
             if (closed) {
@@ -304,7 +283,7 @@ final class EpollReactor extends Reactor {
             }
             return waitLocked(-1) ? 1 : 0;
         } catch (IOException e) {
-            pollFailed(e);
+            pollFailed("epoll_wait", e);
             return 0;
         } finally {
             LAST_POLL.setOpaque(this, System.nanoTime());
@@ -312,8 +291,13 @@ final class EpollReactor extends Reactor {
         }
     }
 
-    @Override
-    public boolean pollNowWaiting() {
+    /**
+     * Takes the poll lock, waking whoever holds it: others hold it for a look (microseconds), or the
+     * driver thread or a parked carrier for a blocking wait, which the wake-up ends.
+     *
+     * @return false if the reactor closed meanwhile (the lock is not taken)
+     */
+    private boolean lockPollingWaking() {
         while (!POLLING.compareAndSet(this, false, true)) {
             if (closed) {
                 return false;
@@ -321,15 +305,12 @@ final class EpollReactor extends Reactor {
             wake();
             Thread.onSpinWait();
         }
-        try {
-            return !closed && waitLocked(0);
-        } catch (IOException e) {
-            pollFailed(e);
-            return false;
-        } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
-        }
+        return true;
+    }
+
+    @Override
+    public boolean pollNowWaiting() {
+        return lockPollingWaking() && lookAndUnlock();
     }
 
     @Override
@@ -337,10 +318,15 @@ final class EpollReactor extends Reactor {
         if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
             return false;
         }
+        return lookAndUnlock();
+    }
+
+    /** Holding the poll lock: looks without waiting, then lets go of the lock; {@return true if a source was ready} */
+    private boolean lookAndUnlock() {
         try {
             return !closed && waitLocked(0);
         } catch (IOException e) {
-            pollFailed(e);
+            pollFailed("epoll_wait", e);
             return false;
         } finally {
             LAST_POLL.setOpaque(this, System.nanoTime());
@@ -356,7 +342,7 @@ final class EpollReactor extends Reactor {
             long ev = Epoll.event(events, i);
             int fd = Epoll.descriptor(ev);
             if (fd == wakeFd) {
-                drainWake();
+                wakePipe.drain();
                 continue;
             }
             IoSource src = lookup(fd);
@@ -382,16 +368,6 @@ final class EpollReactor extends Reactor {
             found = true;
         }
         return found;
-    }
-
-    /** Logs (at most once a second) and backs off briefly, so a broken descriptor cannot spin a poller. */
-    private void pollFailed(IOException e) {
-        long now = System.nanoTime();
-        if (now - lastFailureLog > 1_000_000_000L) {
-            lastFailureLog = now;
-            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "epoll_wait failed in " + owner, e);
-        }
-        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
 
     @Override
@@ -422,34 +398,9 @@ final class EpollReactor extends Reactor {
         this.driverNudge = nudge;
     }
 
-    /** Makes the current or next blocking wait return: one byte down the wake pipe, at most one pending. */
+    /** Makes the current or next blocking wait return (see WakePipe). */
     private void wake() {
-        // A volatile read: a waker that sees the flag set must have its earlier writes seen by the
-        // poller that clears it, and so by the next poller to take the lock (see parkedPoll).
-        if ((boolean) WAKE_PENDING.getVolatile(this) || !WAKE_PENDING.compareAndSet(this, false, true)) {
-            return;
-        }
-        try {
-            synchronized (wakeByte) { // pollers never take this one; wakers hold it for one write
-                wakeByte.clear();
-                wakePipe.sink().write(wakeByte);
-            }
-        } catch (IOException e) {
-            // closed with the reactor: nobody is left to wake
-        }
-    }
-
-    private void drainWake() {
-        try {
-            while (wakePipe.source().read(drain.clear()) > 0) {
-                // drained
-            }
-        } catch (IOException ignored) {
-            // closing
-        }
-        // After draining, not before: a wake in between would lose its byte to the drain and leave
-        // the flag set, silencing every later wake.
-        WAKE_PENDING.setVolatile(this, false);
+        wakePipe.wake();
     }
 
     @Override
@@ -478,6 +429,6 @@ final class EpollReactor extends Reactor {
     @Override
     public String toString() {
         return "Reactor[epoll, " + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
-            + ", wakePending=" + wakePending + "]";
+            + ", wakePending=" + wakePipe.isPending() + "]";
     }
 }

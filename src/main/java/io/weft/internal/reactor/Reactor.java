@@ -190,6 +190,24 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
         return closed;
     }
 
+    private long lastFailureLog;
+
+    /**
+     * A poll threw: logs (at most once a second) and backs off briefly, so a broken descriptor
+     * cannot spin a poller.
+     *
+     * @param what the call that failed, for the message
+     * @param e what it threw
+     */
+    final void pollFailed(String what, IOException e) {
+        long now = System.nanoTime();
+        if (now - lastFailureLog > 1_000_000_000L) {
+            lastFailureLog = now;
+            System.getLogger("io.weft").log(System.Logger.Level.ERROR, what + " failed in " + owner, e);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+
     /** {@return the exception an operation on a socket of a closed driver throws} */
     final IOException shutDown() {
         return new java.nio.channels.ClosedChannelException() {

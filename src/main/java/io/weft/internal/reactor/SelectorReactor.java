@@ -2,7 +2,6 @@ package io.weft.internal.reactor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedSelectorException;
@@ -64,7 +63,6 @@ final class SelectorReactor extends Reactor {
         try {
             SELECTING = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "selecting", boolean.class);
             POLLING = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "polling", boolean.class);
-            WAKE_PENDING = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "wakePending", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -76,11 +74,8 @@ final class SelectorReactor extends Reactor {
      * for (see Locks in the overview): a task writes one byte to the pipe, the pipe's source is
      * registered for reads, and the poller drains it.
      */
-    private final java.nio.channels.Pipe wakePipe;
+    private final WakePipe wakePipe;
     private static final Object WAKE = new Object();
-    @SuppressWarnings("unused") private volatile boolean wakePending;
-    private static final VarHandle WAKE_PENDING;
-    private final ByteBuffer wakeByte = ByteBuffer.allocateDirect(1);
     /** Sources being closed: the poller cancels their keys and lets the selector drop them. */
     private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> cancels =
         new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(64);
@@ -113,9 +108,7 @@ final class SelectorReactor extends Reactor {
         super(owner);
         try {
             this.selector = Selector.open();
-            this.wakePipe = java.nio.channels.Pipe.open();
-            wakePipe.source().configureBlocking(false);
-            wakePipe.sink().configureBlocking(false);
+            this.wakePipe = new WakePipe();
             wakePipe.source().register(selector, SelectionKey.OP_READ, WAKE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open a selector for " + owner, e);
@@ -190,23 +183,11 @@ final class SelectorReactor extends Reactor {
         } catch (ClosedSelectorException e) {
             // closed under us by shutdown: nothing left to dispatch
         } catch (IOException e) {
-            selectFailed(e);
+            pollFailed("select", e);
         } finally {
             LAST_POLL.setOpaque(this, System.nanoTime());
             POLLING.setRelease(this, false);
         }
-    }
-
-    private long lastFailureLog;
-
-    /** A select threw: log (at most once a second) and back off briefly, so a broken selector cannot spin the driver. */
-    private void selectFailed(IOException e) {
-        long now = System.nanoTime();
-        if (now - lastFailureLog > 1_000_000_000L) {
-            lastFailureLog = now;
-            System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
-        }
-        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
 
     /**
@@ -258,22 +239,11 @@ final class SelectorReactor extends Reactor {
         wakeupIfSelecting();
     }
 
-    private final ByteBuffer drain = ByteBuffer.allocateDirect(64);
-
     private void dispatch(SelectionKey k) {
         if (k.attachment() == WAKE) {
-            try {
-                while (wakePipe.source().read(drain.clear()) > 0) {
-                    // drained
-                }
-            } catch (IOException ignored) {
-                // closing
-            }
-            // After draining, not before: a wake between the two would lose its byte to the drain and
-            // leave the flag set, silencing every later wake. A waker that finds the flag still set
-            // queued its request before this store, so the poller's next pass (which comes after it)
-            // sees the request.
-            WAKE_PENDING.setVolatile(this, false);
+            // A waker that finds a byte still pending queued its request before the drain, so the
+            // poller's next pass (which comes after it) sees the request.
+            wakePipe.drain();
             return;
         }
         if (k.attachment() instanceof IoSource src) {
@@ -398,17 +368,7 @@ final class SelectorReactor extends Reactor {
 
     /** Makes the current or next select return: one byte into the wake pipe, at most one pending. */
     private void wake() {
-        if ((boolean) WAKE_PENDING.getOpaque(this) || !WAKE_PENDING.compareAndSet(this, false, true)) {
-            return;
-        }
-        try {
-            synchronized (wakeByte) { // pollers never take this one; tasks hold it for one write
-                wakeByte.clear();
-                wakePipe.sink().write(wakeByte);
-            }
-        } catch (IOException e) {
-            // closed with the reactor: nobody is left to wake
-        }
+        wakePipe.wake();
     }
 
     /**
@@ -438,12 +398,7 @@ final class SelectorReactor extends Reactor {
         while ((c = cancels.poll()) != null) {
             c.deregistered(); // the selector closes below, dropping every key
         }
-        try {
-            wakePipe.sink().close();
-            wakePipe.source().close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        wakePipe.close();
         try {
             selector.close();
         } catch (IOException e) {
@@ -454,6 +409,6 @@ final class SelectorReactor extends Reactor {
     @Override
     public String toString() {
         return "Reactor[" + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
-            + ", wakePending=" + wakePending + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
+            + ", wakePending=" + wakePipe.isPending() + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
     }
 }

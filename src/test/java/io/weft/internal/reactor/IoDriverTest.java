@@ -56,6 +56,21 @@ class IoDriverTest {
             && System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
     }
 
+    /** A runtime built with {@code weft.io.parkInPoller} set to {@code mode} (it is read at build time). */
+    static Runtime runtime(String driver, RuntimeFlavor flavor, String mode) throws Exception {
+        String before = System.getProperty("weft.io.parkInPoller");
+        System.setProperty("weft.io.parkInPoller", mode);
+        try {
+            return runtime(driver, flavor);
+        } finally {
+            if (before == null) {
+                System.clearProperty("weft.io.parkInPoller");
+            } else {
+                System.setProperty("weft.io.parkInPoller", before);
+            }
+        }
+    }
+
     /** A runtime whose reactor is the given driver (the property is read when the first socket opens). */
     static Runtime runtime(String driver, RuntimeFlavor flavor) throws Exception {
         if (driver.equals("epoll")) {
@@ -199,30 +214,10 @@ class IoDriverTest {
     @MethodSource("parkModes")
     void aParkedCarrierWakesForRemoteWorkAndForReadiness(String driver, RuntimeFlavor flavor, String mode) throws Exception {
         for (int round = 0; round < 40; round++) {
-            String before = System.getProperty("weft.io.parkInPoller");
-            System.setProperty("weft.io.parkInPoller", mode);
-            Runtime built;
-            try {
-                built = runtime(driver, flavor);
-            } finally {
-                if (before == null) {
-                    System.clearProperty("weft.io.parkInPoller");
-                } else {
-                    System.setProperty("weft.io.parkInPoller", before);
-                }
-            }
-            try (Runtime rt = built;
+            try (Runtime rt = runtime(driver, flavor, mode);
                     TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
                 var addr = (InetSocketAddress) l.localAddress();
-                rt.spawn(() -> {
-                    try (TcpStream s = l.accept()) {
-                        ByteBuffer buf = ByteBuffer.allocate(64);
-                        while (s.read(buf.clear()) > 0) {
-                            s.writeAll(buf.flip());
-                        }
-                    }
-                    return null;
-                });
+                echoOne(rt, l);
                 try (Socket s = connect(addr)) {
                     for (int i = 0; i < 5; i++) {
                         assertThat(roundTrip(s, "r" + i)).isEqualTo("r" + i);
@@ -245,30 +240,10 @@ class IoDriverTest {
     @MethodSource("drivers")
     void readinessWakesACarrierParkedInTheDriverDirectly(String driver, RuntimeFlavor flavor) throws Exception {
         assumeTrue(driver.equals("epoll") && flavor == RuntimeFlavor.CURRENT_THREAD, "one carrier, epoll");
-        String before = System.getProperty("weft.io.parkInPoller");
-        System.setProperty("weft.io.parkInPoller", System.getProperty("weft.test.parkInPoller", "last"));
-        Runtime built;
-        try {
-            built = runtime(driver, flavor);
-        } finally {
-            if (before == null) {
-                System.clearProperty("weft.io.parkInPoller");
-            } else {
-                System.setProperty("weft.io.parkInPoller", before);
-            }
-        }
-        try (Runtime rt = built;
+        try (Runtime rt = runtime(driver, flavor, System.getProperty("weft.test.parkInPoller", "last"));
                 TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
             var addr = (InetSocketAddress) l.localAddress();
-            rt.spawn(() -> {
-                try (TcpStream s = l.accept()) {
-                    ByteBuffer buf = ByteBuffer.allocate(64);
-                    while (s.read(buf.clear()) > 0) {
-                        s.writeAll(buf.flip());
-                    }
-                }
-                return null;
-            });
+            echoOne(rt, l);
             try (Socket s = connect(addr)) {
                 roundTrip(s, "warm");
                 long remoteBefore = rt.metrics().remoteScheduleCount();
@@ -289,19 +264,7 @@ class IoDriverTest {
      */
     @org.junit.jupiter.api.Test
     void readinessIsStillPolledWhileTheCarrierThatLeftTheDriverRunsALongTask() throws Exception {
-        String before = System.getProperty("weft.io.parkInPoller");
-        System.setProperty("weft.io.parkInPoller", "last");
-        Runtime built;
-        try {
-            built = runtime("epoll", RuntimeFlavor.MULTI_THREAD);
-        } finally {
-            if (before == null) {
-                System.clearProperty("weft.io.parkInPoller");
-            } else {
-                System.setProperty("weft.io.parkInPoller", before);
-            }
-        }
-        try (Runtime rt = built; TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+        try (Runtime rt = runtime("epoll", RuntimeFlavor.MULTI_THREAD, "last"); TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
             var addr = (InetSocketAddress) l.localAddress();
             rt.spawn(() -> {
                 while (true) {
@@ -377,6 +340,19 @@ class IoDriverTest {
         } finally {
             r.close();
         }
+    }
+
+    /** Spawns a task that accepts one connection and echoes it until end of stream. */
+    static void echoOne(Runtime rt, TcpListener l) {
+        rt.spawn(() -> {
+            try (TcpStream s = l.accept()) {
+                ByteBuffer buf = ByteBuffer.allocate(64);
+                while (s.read(buf.clear()) > 0) {
+                    s.writeAll(buf.flip());
+                }
+            }
+            return null;
+        });
     }
 
     static Socket connect(InetSocketAddress addr) throws IOException {
