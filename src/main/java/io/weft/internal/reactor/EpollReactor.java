@@ -27,16 +27,23 @@ import java.util.concurrent.TimeUnit;
  *   the descriptor from epoll with one epoll_ctl on the closing task's own thread, before the
  *   channel closes it. A poller may still hold events it read just before; if the descriptor's
  *   number is reused meanwhile, the new socket sees one spurious readiness, which the readiness
- *   protocol absorbs (its task retries the operation, which would block, and waits again).
+ *   protocol absorbs (its task retries the operation, which would block, and waits again). Only
+ *   the source that holds a slot removes its descriptor, so a late second close of a socket whose
+ *   number was reused leaves the new socket alone.
  *
  * Pollers: as in SelectorReactor, carriers without waiting and the driver thread with a timeout,
- *   one at a time (the `polling` try-lock, which also keeps the event array to one writer). No
- *   interest changes wait for a poller, so a blocked epoll_wait never needs waking for them; it is
- *   woken (a byte down a pipe registered level-triggered, at most one pending) only for timers and
- *   when a carrier wakes and should take polling back.
+ *   one at a time (the `polling` try-lock, which also keeps the event array to one writer); or, with
+ *   -Dweft.io.parkInPoller=last|any, a parked carrier instead of the driver thread (parkedPoll; it
+ *   nudges the driver thread when it gives the role up). No interest changes wait for a poller, so
+ *   a blocked epoll_wait never needs waking for them; it is woken (WakePipe: a byte down a pipe
+ *   registered level-triggered, at most one pending) only for timers, for work for a parked
+ *   carrier, and when a carrier wakes and should take polling back. Whoever waits re-checks its
+ *   reason to wait once it holds the lock, since another poller may have drained the byte.
  *
  * Closing: close() takes the polling lock for good before it closes the epoll descriptor and frees
- *   the event array, so no poller can use either afterwards.
+ *   the event array, so no poller can use either afterwards; register and deregister check `closed`
+ *   under tableLock, which close() holds while it closes the descriptor, so no epoll_ctl reaches a
+ *   closed (and perhaps reused) epoll descriptor.
  * </pre>
  */
 final class EpollReactor extends Reactor {
