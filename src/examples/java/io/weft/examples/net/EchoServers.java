@@ -73,7 +73,20 @@ public final class EchoServers {
     static final boolean HEAP_BUFFERS = Boolean.getBoolean("echo.heapBuffers");
 
     static void weft(InetSocketAddress addr) {
-        try (Runtime rt = Runtime.builder().workerThreads(WORKERS).build()) {
+        Runtime.Builder b = Runtime.builder().workerThreads(WORKERS);
+        // Tuning knobs for experiments: -Decho.eventInterval=N, -Decho.globalQueueInterval=N, -Decho.noLifo=true.
+        Integer ei = Integer.getInteger("echo.eventInterval");
+        if (ei != null) {
+            b.eventInterval(ei);
+        }
+        Integer gi = Integer.getInteger("echo.globalQueueInterval");
+        if (gi != null) {
+            b.globalQueueInterval(gi);
+        }
+        if (Boolean.getBoolean("echo.noLifo")) {
+            b.disableLifoSlot();
+        }
+        try (Runtime rt = b.build()) {
             rt.blockOn(() -> {
                 try (TcpListener listener = TcpListener.bind(addr, 4096)) {
                     ready(((InetSocketAddress) listener.localAddress()).getPort());

@@ -198,8 +198,11 @@ public final class TimeDriver {
     /** Checked by the reactor just before the driver thread's blocking wait (see Reactor.poll). */
     private final BooleanSupplier stillIdle = () -> registrations.isEmpty() && passRequested.get() <= passDone && !stopped
         && (carriersPoll == null || !carriersPoll.getAsBoolean()); // a carrier woke: leave the wait to it
-    /** How long readiness may wait for busy carriers before the driver thread polls it itself. */
-    private static final long STALE_IO_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long readiness may wait for busy carriers before the driver thread polls it itself
+     * ({@code -Dweft.io.staleMicros}, default 1,000; docs/benchmarks.md has what other values did).
+     */
+    private static final long STALE_IO_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("weft.io.staleMicros", 1000));
 
     /** Driver thread: waits up to {@code nanos} (negative: no limit, 0: only look) for a wake-up, a timer or I/O. */
     private void parkDriver(long nanos) {
