@@ -342,6 +342,45 @@ class IoDriverTest {
         }
     }
 
+    /**
+     * Each driver holds descriptors of its own (the epoll instance, the wake pipe's two ends, or the
+     * selector's): a runtime that shuts down must give them all back, however many runtimes come and go.
+     */
+    @ParameterizedTest
+    @MethodSource("drivers")
+    void aRuntimeThatShutsDownReturnsItsDriversDescriptors(String driver, RuntimeFlavor flavor) throws Exception {
+        java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
+        assumeTrue(java.nio.file.Files.isDirectory(fds), "needs /proc/self/fd");
+        try (Runtime warm = runtime(driver, flavor)) {
+            serveOneConnection(warm);
+        }
+        long before = countOpen(fds);
+        for (int i = 0; i < 50; i++) {
+            try (Runtime rt = runtime(driver, flavor)) {
+                serveOneConnection(rt);
+            }
+        }
+        long after = countOpen(fds);
+        assertThat(after - before).as("descriptors left open by 50 runtimes (%d before, %d after)", before, after)
+            .isLessThan(20);
+    }
+
+    /** One connection served and closed on {@code rt}. */
+    private static void serveOneConnection(Runtime rt) throws Exception {
+        try (TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+            echoOne(rt, l);
+            try (Socket s = connect((InetSocketAddress) l.localAddress())) {
+                assertThat(roundTrip(s, "fd")).isEqualTo("fd");
+            }
+        }
+    }
+
+    private static long countOpen(java.nio.file.Path fds) throws IOException {
+        try (var list = java.nio.file.Files.list(fds)) {
+            return list.count();
+        }
+    }
+
     /** Spawns a task that accepts one connection and echoes it until end of stream. */
     static void echoOne(Runtime rt, TcpListener l) {
         rt.spawn(() -> {
