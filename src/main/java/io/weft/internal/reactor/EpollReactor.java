@@ -47,19 +47,12 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 final class EpollReactor extends Reactor {
-    private static final VarHandle SELECTING;
-    private static final VarHandle POLLING;
-    private static final VarHandle LAST_POLL;
     private static final VarHandle PARKED_POLLER;
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(IoSource[].class);
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            SELECTING = l.findVarHandle(EpollReactor.class, "selecting", boolean.class);
-            POLLING = l.findVarHandle(EpollReactor.class, "polling", boolean.class);
-            LAST_POLL = l.findVarHandle(EpollReactor.class, "lastPoll", long.class);
-            PARKED_POLLER = l.findVarHandle(EpollReactor.class, "parkedPoller", Thread.class);
+            PARKED_POLLER = MethodHandles.lookup().findVarHandle(EpollReactor.class, "parkedPoller", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -74,39 +67,30 @@ final class EpollReactor extends Reactor {
     private final int epfd;
     /** The native event array; written only by the thread holding `polling`. */
     private final long events;
-    private final WakePipe wakePipe;
     private final int wakeFd;
     /** Sources by descriptor; written holding tableLock, read without it (acquire). */
     private volatile IoSource[] table = new IoSource[1024];
     private final Object tableLock = new Object();
-    private volatile Runnable driverNudge = () -> { };
-
-    @SuppressWarnings("unused") private volatile boolean selecting;
-    @SuppressWarnings("unused") private volatile boolean polling;
-    @SuppressWarnings("unused") private long lastPoll;
     /** The carrier parked in this driver's wait, if any (see IoPoller#enterParkedPoll). */
     @SuppressWarnings("unused") private volatile Thread parkedPoller;
 
     EpollReactor(String owner) {
-        super(owner);
+        super(owner, openWakePipe(owner));
         int fd = -1;
         long array = 0;
-        WakePipe pipe = null;
         try {
             fd = Epoll.create();
             array = Epoll.allocate(MAX_EVENTS);
-            pipe = new WakePipe();
-            int wfd = Epoll.fdOf(pipe.source());
+            int wfd = Epoll.fdOf(wakePipe.source());
             int err = Epoll.ctl(fd, Epoll.CTL_ADD, wfd, Epoll.EPOLLIN); // level-triggered: drained on each event
             if (err != 0) {
                 throw new IOException("epoll_ctl(ADD) of the wake pipe failed: errno " + err);
             }
             this.epfd = fd;
             this.events = array;
-            this.wakePipe = pipe;
             this.wakeFd = wfd;
         } catch (IOException | RuntimeException e) {
-            closeQuietly(fd, array, pipe);
+            closeQuietly(fd, array, wakePipe);
             throw new UncheckedIOException("cannot open an epoll driver for " + owner,
                 e instanceof IOException io ? io : new IOException(e));
         }
@@ -135,7 +119,7 @@ final class EpollReactor extends Reactor {
         }
         ch.configureBlocking(false);
         int fd = Epoll.fdOf(ch);
-        IoSource src = new IoSource(this, true);
+        IoSource src = new IoSource(this);
         src.fd = fd;
         int err;
         synchronized (tableLock) { // with close(): never an epoll_ctl on a closed (maybe reused) epfd
@@ -219,36 +203,32 @@ final class EpollReactor extends Reactor {
 
     @Override
     public void poll(long timeoutNanos, java.util.function.BooleanSupplier stillIdle) {
-        if (closed) {
-            return;
-        }
-        if (!POLLING.compareAndSet(this, false, true)) {
-            // A carrier's look (microseconds) or a parked carrier's wait (which covers this one):
-            // return to the driver's loop, which decides again, rather than spin behind it.
+        if (!tryLockPolling()) {
+            // Closed, or a carrier's look (microseconds) or a parked carrier's wait (which covers
+            // this one): return to the driver's loop, which decides again, rather than spin behind it.
             Thread.onSpinWait();
             return;
         }
         try {
             if (closed) {
-                return;
+                return; // closed between the check and the lock; close() waits for this unlock
             }
             if (timeoutNanos == 0) {
                 waitLocked(0);
                 return;
             }
-            SELECTING.setVolatile(this, true);
+            selecting(true);
             try {
                 int ms = timeoutNanos < 0 ? -1
                     : (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos + 999_999)));
                 waitLocked(stillIdle.getAsBoolean() ? ms : 0); // see Reactor.poll
             } finally {
-                SELECTING.setVolatile(this, false);
+                selecting(false);
             }
         } catch (IOException e) {
             pollFailed("epoll_wait", e);
         } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            unlockPolling();
         }
     }
 
@@ -272,7 +252,7 @@ final class EpollReactor extends Reactor {
 
     @Override
     public void wakeParkedPoller() {
-        wake();
+        wakePipe.wake();
     }
 
     @Override
@@ -293,26 +273,8 @@ final class EpollReactor extends Reactor {
             pollFailed("epoll_wait", e);
             return 0;
         } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            unlockPolling();
         }
-    }
-
-    /**
-     * Takes the poll lock, waking whoever holds it: others hold it for a look (microseconds), or the
-     * driver thread or a parked carrier for a blocking wait, which the wake-up ends.
-     *
-     * @return false if the reactor closed meanwhile (the lock is not taken)
-     */
-    private boolean lockPollingWaking() {
-        while (!POLLING.compareAndSet(this, false, true)) {
-            if (closed) {
-                return false;
-            }
-            wake();
-            Thread.onSpinWait();
-        }
-        return true;
     }
 
     @Override
@@ -322,10 +284,7 @@ final class EpollReactor extends Reactor {
 
     @Override
     public boolean pollNow() {
-        if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
-            return false;
-        }
-        return lookAndUnlock();
+        return tryLockPolling() && lookAndUnlock();
     }
 
     /** Holding the poll lock: looks without waiting, then lets go of the lock; {@return true if a source was ready} */
@@ -336,8 +295,7 @@ final class EpollReactor extends Reactor {
             pollFailed("epoll_wait", e);
             return false;
         } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            unlockPolling();
         }
     }
 
@@ -379,35 +337,18 @@ final class EpollReactor extends Reactor {
 
     @Override
     public void pollIfStale(long staleNanos) {
-        if (System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
+        if (pollIsStale(staleNanos)) {
             pollNow();
         }
     }
 
     @Override
     public void carrierWoke() {
-        if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
-            wake();
-        }
+        wakeupIfSelecting();
         Object p = PARKED_POLLER.getVolatile(this);
         if (p != null && p != Thread.currentThread()) {
-            wake(); // the parked poller hands polling back to the awake carriers (see Carrier.parkInPoller)
+            wakePipe.wake(); // the parked poller hands polling back to the awake carriers (see Carrier.parkInPoller)
         }
-    }
-
-    @Override
-    public void wakeup() {
-        wake();
-    }
-
-    @Override
-    public void driverNudge(Runnable nudge) {
-        this.driverNudge = nudge;
-    }
-
-    /** Makes the current or next blocking wait return (see WakePipe). */
-    private void wake() {
-        wakePipe.wake();
     }
 
     @Override
@@ -416,10 +357,8 @@ final class EpollReactor extends Reactor {
             return;
         }
         closed = true;
-        wake(); // out of a blocking wait, if any
-        while (!POLLING.compareAndSet(this, false, true)) {
-            Thread.onSpinWait();
-        }
+        wakePipe.wake(); // out of a blocking wait, if any
+        lockPolling();
         // The poll lock is never released: nobody may use the descriptor or the array again.
         IoSource[] t;
         synchronized (tableLock) { // register and deregister check `closed` under it before epoll_ctl
@@ -435,7 +374,6 @@ final class EpollReactor extends Reactor {
 
     @Override
     public String toString() {
-        return "Reactor[epoll, " + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
-            + ", wakePending=" + wakePipe.isPending() + "]";
+        return "Reactor[epoll, " + owner + (closed ? ", closed" : "") + ", " + pollState() + "]";
     }
 }

@@ -88,9 +88,9 @@ public final class IoSource {
      */
     private final boolean edgeTriggered;
 
-    IoSource(Reactor reactor, boolean edgeTriggered) {
+    IoSource(Reactor reactor) {
         this.reactor = reactor;
-        this.edgeTriggered = edgeTriggered;
+        this.edgeTriggered = reactor instanceof EpollReactor;
         if (edgeTriggered) {
             word = READ | WRITE; // try the first operation; its failure clears the bits
         }

@@ -1,6 +1,9 @@
 package io.weft.internal.reactor;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectableChannel;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -24,7 +27,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Who polls, in both: the carriers while any is awake (pollNow, without waiting; a task it wakes
  *   goes to that carrier's own queue), and the runtime's driver thread, which also owns the timer
  *   wheel, while every carrier is parked (poll, with the wheel's next deadline as its timeout). A
- *   try-lock lets one thread poll at a time.
+ *   try-lock (`polling`, here) lets one thread poll at a time; `selecting` marks the driver thread's
+ *   blocking wait, which a carrier that wakes ends (wakeupIfSelecting); both wait through the
+ *   WakePipe kept here.
  *
  * Readiness lives in IoSource, which both share: a word of ready operations and a sequence number,
  *   cleared by a task only if no event came since it last looked.
@@ -37,17 +42,55 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     public static final String DRIVER_PROP_NAME = "weft.io.driver";
 
     private static volatile boolean warned;
+    private static final VarHandle SELECTING;
+    private static final VarHandle POLLING;
+    private static final VarHandle LAST_POLL;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SELECTING = l.findVarHandle(Reactor.class, "selecting", boolean.class);
+            POLLING = l.findVarHandle(Reactor.class, "polling", boolean.class);
+            LAST_POLL = l.findVarHandle(Reactor.class, "lastPoll", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Names the runtime, for messages. */
     final String owner;
     /** Set once by {@link #close()}. */
     volatile boolean closed;
+    /** Ends a blocking wait; its read end is watched by the subclass's selector or epoll set. */
+    final WakePipe wakePipe;
+    /** Unparks the driver thread (set by the time driver), for work only a poller can do. */
+    volatile Runnable driverNudge = () -> { };
+    /** Set while the driver thread is in its blocking wait (see {@link #wakeupIfSelecting}). */
+    @SuppressWarnings("unused") private volatile boolean selecting;
+    /** The poll lock: held by whoever is polling. */
+    @SuppressWarnings("unused") private volatile boolean polling;
+    /** When a poll last ended (System.nanoTime), opaque. */
+    @SuppressWarnings("unused") private long lastPoll;
     private final LongAdder readyEvents = new LongAdder();
     private final LongAdder registrations = new LongAdder();
     private final LongAdder deregistrations = new LongAdder();
 
-    Reactor(String owner) {
+    /**
+     * @param owner names the runtime
+     * @param wakePipe from {@link #openWakePipe}; the subclass closes it if its own set-up fails
+     */
+    Reactor(String owner, WakePipe wakePipe) {
         this.owner = owner;
+        this.wakePipe = wakePipe;
+    }
+
+    /** {@return a new wake pipe} @throws UncheckedIOException if the pipe cannot be opened */
+    static WakePipe openWakePipe(String owner) {
+        try {
+            return new WakePipe();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the I/O driver's wake pipe for " + owner, e);
+        }
     }
 
     /**
@@ -83,17 +126,8 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
 
     /**
      * Waits up to {@code timeoutNanos} for readiness and dispatches what is ready: the driver thread's
-     * wait while every carrier is parked.
-     *
-     * @param timeoutNanos how long: negative for no limit, 0 to only look
-     */
-    public final void poll(long timeoutNanos) {
-        poll(timeoutNanos, () -> true);
-    }
-
-    /**
-     * As {@link #poll(long)}, checking {@code stillIdle} once the poll lock is held and just before
-     * the wait, and only looking if it is false. A wake-up meant for this wait (a new earlier timer)
+     * wait while every carrier is parked. It checks {@code stillIdle} once the poll lock is held and
+     * just before the wait, and only looks if it is false. A wake-up meant for this wait (a new earlier timer)
      * can be drained by a carrier that polled just before; whatever the waker did before waking is
      * visible to this check (the carrier's release of the poll lock orders it), so the check, not
      * the wake byte, decides.
@@ -112,10 +146,14 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     public abstract void pollIfStale(long staleNanos);
 
     /** Makes the current or next blocking poll return at once (the time driver's wake-up). */
-    public abstract void wakeup();
+    public final void wakeup() {
+        wakePipe.wake();
+    }
 
     /** @param nudge unparks the driver thread, for work only a poller can do */
-    public abstract void driverNudge(Runnable nudge);
+    public final void driverNudge(Runnable nudge) {
+        this.driverNudge = nudge;
+    }
 
     /** {@return true while a parked carrier waits in this driver (see {@link #enterParkedPoll})} */
     public boolean hasParkedPoller() {
@@ -156,7 +194,68 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     /** {@return the driver's view of {@code src}, for toString} */
     abstract String describe(IoSource src);
 
-    // ---- shared ----
+    // ---- shared: the poll lock and the driver thread's wait ----
+
+    /** {@return true if the poll lock was free and is now held} (never once closed) */
+    final boolean tryLockPolling() {
+        return !closed && !(boolean) POLLING.getOpaque(this) && POLLING.compareAndSet(this, false, true);
+    }
+
+    /** Takes the poll lock, spinning: its other holders only look (microseconds). */
+    final void lockPolling() {
+        while (!POLLING.compareAndSet(this, false, true)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Takes the poll lock, waking whoever holds it for a blocking wait, which the wake-up ends.
+     *
+     * @return false if the reactor closed meanwhile (the lock is not taken)
+     */
+    final boolean lockPollingWaking() {
+        while (!POLLING.compareAndSet(this, false, true)) {
+            if (closed) {
+                return false;
+            }
+            wakePipe.wake();
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /** Lets go of the poll lock, recording when this poll ended (for {@link #pollIfStale}). */
+    final void unlockPolling() {
+        LAST_POLL.setOpaque(this, System.nanoTime());
+        POLLING.setRelease(this, false);
+    }
+
+    /** {@return true if no poll has ended for {@code staleNanos}} */
+    final boolean pollIsStale(long staleNanos) {
+        return System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos;
+    }
+
+    /** The driver thread enters ({@code true}) or leaves its blocking wait. */
+    final void selecting(boolean on) {
+        SELECTING.setVolatile(this, on);
+    }
+
+    /**
+     * Ends the driver thread's blocking wait, if it is in one (at most once per wait: the flag is
+     * cleared by the CAS that decides to wake).
+     */
+    final void wakeupIfSelecting() {
+        if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
+            wakePipe.wake();
+        }
+    }
+
+    /** {@return the poll state, for toString} */
+    final String pollState() {
+        return "selecting=" + selecting + ", polling=" + polling + ", wakePending=" + wakePipe.isPending();
+    }
+
+    // ---- shared: counters and errors ----
 
     final void countReady() {
         readyEvents.increment();

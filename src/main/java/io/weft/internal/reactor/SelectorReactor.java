@@ -2,8 +2,6 @@ package io.weft.internal.reactor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -56,48 +54,18 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 final class SelectorReactor extends Reactor {
-    private static final VarHandle SELECTING;
-    private static final VarHandle POLLING;
-
-    static {
-        try {
-            SELECTING = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "selecting", boolean.class);
-            POLLING = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "polling", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final Selector selector;
     /**
-     * Wakes a blocked select without {@link Selector#wakeup()}, whose monitor tasks must not contend
-     * for (see Locks in the overview): a task writes one byte to the pipe, the pipe's source is
-     * registered for reads, and the poller drains it.
+     * Attached to the wake pipe's key. The pipe wakes a blocked select without
+     * {@link Selector#wakeup()}, whose monitor tasks must not contend for (see Locks in the overview).
      */
-    private final WakePipe wakePipe;
     private static final Object WAKE = new Object();
     /** Sources being closed: the poller cancels their keys and lets the selector drop them. */
     private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> cancels =
         new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(64);
-    /** Unparks the driver thread (set by the time driver), so a close is served while carriers are busy. */
-    private volatile Runnable driverNudge = () -> { };
     /** Sources whose waiters asked for interest; drained by whoever polls, before each select. */
     private final org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<IoSource> armed =
         new org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue<>(256);
-    @SuppressWarnings("unused") private volatile boolean selecting;
-    /** Held by whoever is inside a select: a Selector lets one thread select at a time. */
-    @SuppressWarnings("unused") private volatile boolean polling;
-    /** When a select last returned (System.nanoTime), opaque. */
-    @SuppressWarnings("unused") private long lastPoll;
-    private static final VarHandle LAST_POLL;
-
-    static {
-        try {
-            LAST_POLL = MethodHandles.lookup().findVarHandle(SelectorReactor.class, "lastPoll", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     /**
      * Opens a reactor.
@@ -105,12 +73,12 @@ final class SelectorReactor extends Reactor {
      * @param owner names the runtime, for error messages
      */
     SelectorReactor(String owner) {
-        super(owner);
+        super(owner, openWakePipe(owner));
         try {
             this.selector = Selector.open();
-            this.wakePipe = new WakePipe();
             wakePipe.source().register(selector, SelectionKey.OP_READ, WAKE);
         } catch (IOException e) {
+            wakePipe.close();
             throw new UncheckedIOException("cannot open a selector for " + owner, e);
         }
     }
@@ -128,7 +96,7 @@ final class SelectorReactor extends Reactor {
             throw shutDown();
         }
         ch.configureBlocking(false);
-        IoSource src = new IoSource(this, false);
+        IoSource src = new IoSource(this);
         try {
             src.key = ch.register(selector, 0, src);
         } catch (ClosedSelectorException e) {
@@ -154,9 +122,7 @@ final class SelectorReactor extends Reactor {
         if (closed) {
             return;
         }
-        while (!POLLING.compareAndSet(this, false, true)) {
-            Thread.onSpinWait(); // a carrier's selectNow: microseconds
-        }
+        lockPolling(); // behind a carrier's selectNow: microseconds
         try {
             if (timeoutNanos == 0) {
                 selectNowLocked();
@@ -166,7 +132,7 @@ final class SelectorReactor extends Reactor {
             // SELECTING is set. After it, nothing may select until the blocking select below, or a
             // wake meant for that select (from an arm that came after applyArmed) would be lost.
             applyCancels();
-            SELECTING.setVolatile(this, true);
+            selecting(true);
             try {
                 applyArmed(); // after SELECTING: an arm that missed the flag is in the queue by now
                 if (!stillIdle.getAsBoolean()) {
@@ -178,15 +144,14 @@ final class SelectorReactor extends Reactor {
                     selector.select(this::dispatch, ms);
                 }
             } finally {
-                SELECTING.setVolatile(this, false);
+                selecting(false);
             }
         } catch (ClosedSelectorException e) {
             // closed under us by shutdown: nothing left to dispatch
         } catch (IOException e) {
             pollFailed("select", e);
         } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            unlockPolling();
         }
     }
 
@@ -198,7 +163,7 @@ final class SelectorReactor extends Reactor {
      */
     @Override
     public boolean pollNow() {
-        if (closed || (boolean) POLLING.getOpaque(this) || !POLLING.compareAndSet(this, false, true)) {
+        if (!tryLockPolling()) {
             return false;
         }
         try {
@@ -209,8 +174,7 @@ final class SelectorReactor extends Reactor {
             System.getLogger("io.weft").log(System.Logger.Level.ERROR, "selector failed in " + owner, e);
             return false;
         } finally {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            unlockPolling();
         }
     }
 
@@ -229,7 +193,7 @@ final class SelectorReactor extends Reactor {
      */
     @Override
     public void pollIfStale(long staleNanos) {
-        if (!cancels.isEmpty() || System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos) {
+        if (!cancels.isEmpty() || pollIsStale(staleNanos)) {
             pollNow();
         }
     }
@@ -260,13 +224,8 @@ final class SelectorReactor extends Reactor {
      */
     void cancel(IoSource src) {
         cancels.offer(src);
-        wake();
+        wakePipe.wake();
         driverNudge.run();
-    }
-
-    @Override
-    public void driverNudge(Runnable nudge) {
-        this.driverNudge = nudge;
     }
 
     /**
@@ -354,23 +313,6 @@ final class SelectorReactor extends Reactor {
         }
     }
 
-    /** Applies a queued interest change now if the driver is blocked in select (see overview). */
-    private void wakeupIfSelecting() {
-        if ((boolean) SELECTING.getVolatile(this) && SELECTING.compareAndSet(this, true, false)) {
-            wake();
-        }
-    }
-
-    @Override
-    public void wakeup() {
-        wake();
-    }
-
-    /** Makes the current or next select return: one byte into the wake pipe, at most one pending. */
-    private void wake() {
-        wakePipe.wake();
-    }
-
     /**
      * Closes the selector: waiters on its channels wake with an exception, later registrations fail.
      * The channels themselves stay open; their owners close them.
@@ -408,7 +350,7 @@ final class SelectorReactor extends Reactor {
 
     @Override
     public String toString() {
-        return "Reactor[" + owner + (closed ? ", closed" : "") + ", selecting=" + selecting + ", polling=" + polling
-            + ", wakePending=" + wakePipe.isPending() + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
+        return "Reactor[selector, " + owner + (closed ? ", closed" : "") + ", " + pollState()
+            + ", armed=" + armed.size() + ", cancels=" + cancels.size() + "]";
     }
 }

@@ -406,8 +406,7 @@ public final class Carrier extends Thread {
     private boolean parkInPoller(WeftScheduler sched) {
         IoPoller io = sched.io;
         java.util.function.BooleanSupplier allowed = sched.parkInPollerAllowed;
-        if (io == null || (allowed != null && !allowed.getAsBoolean())
-                || (sched.parkInPoller == WeftScheduler.PARK_IN_POLLER_LAST && sched.idle.unparkedCount() != 0)
+        if (io == null || (allowed != null && !allowed.getAsBoolean()) || !stillParkedInPoller()
                 || !io.enterParkedPoll(this)) {
             return false;
         }

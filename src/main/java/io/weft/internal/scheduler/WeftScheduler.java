@@ -88,7 +88,7 @@ public final class WeftScheduler implements Executor {
      * the echo benchmark (docs/benchmarks.md) waiting in the driver gave the same throughput and a
      * p99 twice as high at 64 connections as leaving the idle wait to the driver thread.
      */
-    public volatile int parkInPoller = parkInPollerMode(System.getProperty("weft.io.parkInPoller", "false"));
+    public final int parkInPoller = parkInPollerMode(System.getProperty("weft.io.parkInPoller", "false"));
 
     static int parkInPollerMode(String s) {
         return switch (s) {
