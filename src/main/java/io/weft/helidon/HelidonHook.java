@@ -2,13 +2,17 @@ package io.weft.helidon;
 
 import io.helidon.common.task.HelidonTaskExecutor;
 import io.helidon.webserver.WebServer;
+import io.helidon.common.tls.Tls;
+import io.weft.internal.net.ReactorSocketChannel;
 import io.weft.runtime.Handle;
+import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +49,13 @@ import java.util.concurrent.TimeUnit;
  *   (bind, start the accept thread; close, drain). Kept off Weft, stopping the server still works
  *   while the runtime shuts down or after it has, which is exactly when a server is stopped.
  *   The accept loop (ServerListener.listen) is a platform thread in Helidon and stays one.
+ *   ConnectionHandler.socket        (SocketChannel) the accepted connection. Unless TLS is on (or
+ *                                   socketsOnReactor is off), the connection's task replaces it, before
+ *                                   Helidon's run() first reads the field, by a ReactorSocketChannel
+ *                                   over the same JDK channel: Helidon's reads and writes then park on
+ *                                   the runtime's reactor instead of the JDK's poller. Only the
+ *                                   connection's own thread uses the field, so the write needs no
+ *                                   publication beyond program order.
  * </pre>
  */
 final class HelidonHook {
@@ -55,13 +66,92 @@ final class HelidonHook {
 
     private static final String LOOM_SERVER = "io.helidon.webserver.LoomServer";
     private static final String SERVER_LISTENER = "io.helidon.webserver.ServerListener";
+    private static final String CONNECTION_HANDLER = "io.helidon.webserver.ConnectionHandler";
 
     /** The fields the hook needs: class, name, declared type. */
     private static final String[][] FIELDS = {
         {LOOM_SERVER, "listeners", Map.class.getName()},
         {SERVER_LISTENER, "readerExecutor", HelidonTaskExecutor.class.getName()},
         {SERVER_LISTENER, "sharedExecutor", ExecutorService.class.getName()},
+        {CONNECTION_HANDLER, "socket", SocketChannel.class.getName()},
+        {CONNECTION_HANDLER, "tls", Tls.class.getName()},
     };
+
+    /**
+     * System property: whose poller Helidon's plain (non-TLS) connections park on. {@code reactor}
+     * hands each accepted channel to Weft's reactor ({@link ReactorSocketChannel}); {@code jdk} leaves
+     * it to the JDK's socket poller, as Helidon alone does. Unset: the reactor when the runtime runs on
+     * Weft's scheduler.
+     */
+    static final String SOCKETS_PROP_NAME = "weft.helidon.sockets";
+
+    /**
+     * {@return true when accepted plain connections are to park on Weft's reactor}
+     *
+     * @param weftScheduler whether the runtime runs on Weft's scheduler: the default when the property
+     *                      is not set (on the JDK default scheduler, the JDK's own poller is the natural
+     *                      partner)
+     */
+    static boolean socketsOnReactor(boolean weftScheduler) {
+        String v = System.getProperty(SOCKETS_PROP_NAME);
+        if (v == null) {
+            return weftScheduler;
+        }
+        return switch (v) {
+            case "reactor" -> true;
+            case "jdk" -> false;
+            default -> throw new IllegalArgumentException(
+                SOCKETS_PROP_NAME + " must be 'reactor' or 'jdk', not '" + v + "'");
+        };
+    }
+
+    /**
+     * Moves a connection handler's accepted channel onto Weft's reactor before the handler first uses
+     * it. Runs in the connection's own task, so the channel registers with that runtime's driver, and
+     * before Helidon's run() reads the field: only that thread ever uses the channel (Helidon's stop
+     * path interrupts the thread; it never touches the channel from outside).
+     *
+     * <p>TLS connections keep the JDK channel: Helidon layers an SSLSocket or SSLEngine on them, which
+     * the adapter is not tested under. A handler whose channel is not a blocking JDK channel is left as
+     * it is.
+     */
+    static final class SocketAdopter {
+        private final Class<?> handlerClass;
+        private final Field socket;
+        private final Field tls;
+
+        SocketAdopter() {
+            this.socket = field(FIELDS[3][0], FIELDS[3][1], FIELDS[3][2]);
+            this.tls = field(FIELDS[4][0], FIELDS[4][1], FIELDS[4][2]);
+            this.handlerClass = socket.getDeclaringClass();
+        }
+
+        /**
+         * Adopts {@code task}'s channel if it is a plain connection handler's.
+         *
+         * @param task what Helidon gave the connection executor
+         * @throws IOException if registering with the reactor failed (the channel is then closed, and
+         *                     the handler, run anyway, ends the connection and releases its permit)
+         */
+        void adopt(Object task) throws IOException {
+            if (!handlerClass.isInstance(task)) {
+                return;
+            }
+            try {
+                Tls t = (Tls) tls.get(task);
+                if (t != null && t.enabled()) {
+                    return;
+                }
+                if (!(socket.get(task) instanceof SocketChannel ch) || ch instanceof ReactorSocketChannel
+                    || !ch.isBlocking() || ch.isRegistered()) {
+                    return;
+                }
+                socket.set(task, ReactorSocketChannel.wrap(ch));
+            } catch (IllegalAccessException e) {
+                throw broken("writing ConnectionHandler.socket failed (" + e + ")", e);
+            }
+        }
+    }
 
     /** {@return the Helidon version on the class or module path, or "unknown"} */
     static String helidonVersion() {
@@ -136,10 +226,11 @@ final class HelidonHook {
      *
      * @param server what {@code WebServer.builder()...build()} returned
      * @param handle the runtime to run connections on
+     * @param socketsOnReactor whether plain connections move to Weft's reactor
      * @return the installed executors' trackers, to wait on at stop
      * @throws IllegalStateException if the hook does not apply (see {@link #broken})
      */
-    static List<WeftExecutors.Tracker> install(WebServer server, Handle handle) {
+    static List<WeftExecutors.Tracker> install(WebServer server, Handle handle, boolean socketsOnReactor) {
         if (!server.getClass().getName().equals(LOOM_SERVER)) {
             throw broken("WebServer.builder().build() returned a " + server.getClass().getName()
                 + ", not " + LOOM_SERVER, null);
@@ -150,6 +241,7 @@ final class HelidonHook {
         Field listenersField = field(FIELDS[0][0], FIELDS[0][1], FIELDS[0][2]);
         Field readerField = field(FIELDS[1][0], FIELDS[1][1], FIELDS[1][2]);
         Field sharedField = field(FIELDS[2][0], FIELDS[2][1], FIELDS[2][2]);
+        SocketAdopter adopter = socketsOnReactor ? new SocketAdopter() : null;
         List<WeftExecutors.Tracker> trackers = new ArrayList<>();
         try {
             Map<?, ?> listeners = (Map<?, ?>) listenersField.get(server);
@@ -159,7 +251,7 @@ final class HelidonHook {
             for (Map.Entry<?, ?> l : listeners.entrySet()) {
                 String name = String.valueOf(l.getKey());
                 Object listener = l.getValue();
-                var reader = new WeftExecutors.ConnectionExecutor(handle, name);
+                var reader = new WeftExecutors.ConnectionExecutor(handle, name, adopter);
                 var shared = new WeftExecutors.SharedExecutor(handle, name);
                 HelidonTaskExecutor oldReader = (HelidonTaskExecutor) readerField.get(listener);
                 ExecutorService oldShared = (ExecutorService) sharedField.get(listener);

@@ -197,13 +197,26 @@ final class WeftExecutors {
      * connections) and waits for the rest; {@code forceTerminate} interrupts (aborts) them all.
      */
     static final class ConnectionExecutor extends Tracker implements HelidonTaskExecutor {
-        ConnectionExecutor(Handle handle, String listener) {
+        private final HelidonHook.SocketAdopter adopter;
+
+        ConnectionExecutor(Handle handle, String listener, HelidonHook.SocketAdopter adopter) {
             super(handle, "Helidon listener '" + listener + "' connection executor");
+            this.adopter = adopter;
         }
 
         @Override
         public <T> Future<T> execute(InterruptableTask<T> task) {
-            return spawn(task, task);
+            if (adopter == null) {
+                return spawn(task, task);
+            }
+            return spawn(() -> {
+                try {
+                    adopter.adopt(task);
+                } catch (java.io.IOException e) {
+                    // the channel is closed: the handler's first read fails and it releases what it holds
+                }
+                return task.call();
+            }, task);
         }
 
         @Override

@@ -39,9 +39,13 @@ import java.util.function.Consumer;
  * shutdown lets requests in flight finish and then ends cleanly; after it, the port is released.
  *
  * <h2>Sockets</h2>
- * Helidon's blocking sockets park their virtual threads through the JDK's socket poller, not Weft's
- * reactor. Weft starts the JDK's poller threads on the JDK default scheduler before its carriers run,
- * so no socket in the JVM depends on a Weft runtime; {@code docs/benchmarks.md} compares poller modes.
+ * Helidon's connections are blocking sockets. Weft hands each accepted plain connection to its own
+ * reactor before Helidon first reads it, so a connection waiting for a request parks on the runtime's
+ * I/O driver, as a {@code TcpStream} does, not on the JDK's socket poller (see
+ * {@link Builder#socketsOnReactor(boolean)}; TLS connections keep the JDK's poller). The JDK's poller
+ * threads, which every other socket in the JVM uses, are started on the JDK default scheduler before
+ * Weft's carriers run, so none of them depends on a Weft runtime; {@code docs/benchmarks.md} compares
+ * the set-ups.
  */
 public final class WeftWebServer implements AutoCloseable {
     private static volatile boolean versionWarned;
@@ -251,6 +255,7 @@ public final class WeftWebServer implements AutoCloseable {
     public static final class Builder {
         private final Runtime runtime;
         private WebServerConfig.Builder config = WebServer.builder();
+        private Boolean socketsOnReactor;
 
         private Builder(Runtime runtime) {
             this.runtime = Objects.requireNonNull(runtime, "runtime");
@@ -318,6 +323,30 @@ public final class WeftWebServer implements AutoCloseable {
         }
 
         /**
+         * Chooses whose poller Helidon's plain (non-TLS) connections park on while they wait for the
+         * network: Weft's reactor ({@code true}), or the JDK's socket poller ({@code false}), as with
+         * Helidon alone. The default is the system property {@code weft.helidon.sockets}
+         * ({@code reactor} or {@code jdk}) when it is set, else the reactor whenever the runtime runs
+         * on Weft's own scheduler ({@link Runtime#usesWeftScheduler()}), else the JDK's poller.
+         *
+         * <p>On the reactor, a connection's readiness is found by the runtime's own I/O driver (on
+         * Linux, edge-triggered epoll with no system call per wait), and the woken task is queued on
+         * the carrier that polled, with no hop through the JDK's poller threads; {@code
+         * docs/benchmarks.md} measures both. TLS connections always use the JDK's poller.
+         *
+         * {@snippet :
+         * builder.socketsOnReactor(false); // Helidon's sockets park on the JDK's poller
+         * }
+         *
+         * @param onReactor true for Weft's reactor, false for the JDK's poller
+         * @return this builder
+         */
+        public Builder socketsOnReactor(boolean onReactor) {
+            this.socketsOnReactor = onReactor;
+            return this;
+        }
+
+        /**
          * Builds the Helidon server and moves its connection threads onto the runtime.
          *
          * {@snippet :
@@ -338,10 +367,12 @@ public final class WeftWebServer implements AutoCloseable {
                 throw new IllegalStateException(String.join("; ", problems));
             }
             warnIfOtherVersion();
+            boolean onReactor = socketsOnReactor != null ? socketsOnReactor
+                : HelidonHook.socketsOnReactor(runtime.usesWeftScheduler());
             WebServer server = config.build();
             List<WeftExecutors.Tracker> trackers;
             try {
-                trackers = HelidonHook.install(server, runtime.handle());
+                trackers = HelidonHook.install(server, runtime.handle(), onReactor);
             } catch (RuntimeException e) {
                 server.stop();
                 throw e;

@@ -167,6 +167,70 @@ class WeftWebServerTest {
         }
     }
 
+    /**
+     * Plain connections park on the runtime's own reactor (one registration each, all given back at
+     * stop), by default on Weft's scheduler; {@code socketsOnReactor(false)} leaves them to the JDK's
+     * poller. Requests on a keep-alive connection that idles between them still work (Helidon's idle
+     * check reads with a short {@code setSoTimeout} meanwhile), and stop closes idle connections.
+     */
+    @Test
+    void plainConnectionsParkOnTheRuntimesReactorUnlessAskedNotTo() throws Exception {
+        // {on the reactor?, Helidon's NIO socket (its default) or its java.net socket path}
+        for (boolean[] setUp : new boolean[][] {{true, true}, {true, false}, {false, true}}) {
+            boolean onReactor = setUp[0];
+            WeftWebServer.Builder b = WeftWebServer.builder(rt)
+                .config(WebServer.builder().useNio(setUp[1]))
+                .routing(r -> r.get("/", (req, res) -> res.send("Hello, World!")));
+            if (!onReactor) {
+                b.socketsOnReactor(false);
+            }
+            boolean expectReactor = onReactor && rt.usesWeftScheduler();
+            WeftWebServer server = b.build().start();
+            long registered = rt.metrics().ioDriverFdRegisteredCount();
+            long deregistered = rt.metrics().ioDriverFdDeregisteredCount();
+            int connections = 6;
+            List<java.net.Socket> idle = new ArrayList<>();
+            for (int c = 0; c < connections; c++) {
+                java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
+                s.setSoTimeout(10_000);
+                idle.add(s);
+                for (int i = 0; i < 2; i++) {
+                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                    String head = readResponse(s.getInputStream());
+                    assertThat(head).startsWith("HTTP/1.1 200").endsWith("Hello, World!");
+                    Thread.sleep(i == 0 && c == 0 ? 350 : 1); // past Helidon's 101 ms idle-check reads
+                }
+            }
+            assertThat(rt.metrics().ioDriverFdRegisteredCount() - registered).as("registrations, reactor=" + expectReactor)
+                .isEqualTo(expectReactor ? connections : 0);
+            server.stop(); // the idle connections are closed by the server
+            for (java.net.Socket s : idle) {
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+                s.close();
+            }
+            eventually(Duration.ofSeconds(5),
+                () -> rt.metrics().ioDriverFdDeregisteredCount() - deregistered == (expectReactor ? connections : 0),
+                () -> "connections still registered after stop: "
+                    + (rt.metrics().ioDriverFdDeregisteredCount() - deregistered));
+            eventually(Duration.ofSeconds(5), () -> rt.metrics().aliveTasks() == 0,
+                () -> "tasks still alive after stop: " + rt.metrics().aliveTasks());
+        }
+    }
+
+    /** One HTTP/1.1 response with a Content-Length body, as text. */
+    private static String readResponse(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("response so far: " + head).isNotNegative();
+            head.append((char) b);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        assertThat(m.find()).as(head.toString()).isTrue();
+        byte[] body = in.readNBytes(Integer.parseInt(m.group(1)));
+        return head.toString().strip() + "\n" + new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test
     void stopWhileServingLetsTheRequestInFlightFinishAndLeaksNothing() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);

@@ -139,13 +139,25 @@ public final class StreamSocket {
      * @throws IOException on a socket error, a timeout or a close
      */
     public int read(ByteBuffer dst) throws IOException {
+        return read(dst, readTimeout);
+    }
+
+    /**
+     * Reads at least one byte, parking until there is one or {@code timeout} passes.
+     *
+     * @param dst where to
+     * @param timeout how long at most, or null for no limit (the socket's read timeout is not used)
+     * @return bytes read, -1 at end of stream, 0 only if {@code dst} is full
+     * @throws IOException on a socket error, a timeout ({@link java.net.SocketTimeoutException}) or a close
+     */
+    public int read(ByteBuffer dst, Duration timeout) throws IOException {
         if (!dst.hasRemaining()) {
             ensureOpen();
             return 0;
         }
         Waits.lock(readLock, "read");
         try {
-            return readLocked(dst, Net.deadline(readTimeout));
+            return readLocked(dst, Net.deadline(timeout));
         } finally {
             readLock.unlock();
         }
