@@ -9,8 +9,9 @@
  *
  * <p>The path of a request: Helidon's accept thread (a platform thread per listener) accepts a socket
  * and hands it to Weft, which spawns one task for the connection on the runtime; that task reads the
- * connection's requests and runs each handler. Blocking socket reads and writes park the task through
- * the JDK's socket poller; the carrier runs other tasks meanwhile.
+ * connection's requests and runs each handler. Blocking socket reads and writes park the task on the
+ * runtime's own reactor, as a {@code TcpStream} read does (TLS connections, on the JDK's socket
+ * poller); the carrier runs other tasks meanwhile.
  *
  * <h2>Hello, World!</h2>
  * {@snippet :

@@ -217,6 +217,52 @@ class WeftWebServerTest {
         }
     }
 
+    /**
+     * TLS connections keep the JDK's channel and poller (Helidon layers its SSLEngine on the channel),
+     * and are served: the hand-over to the reactor skips them.
+     */
+    @Test
+    void tlsConnectionsAreServedAndKeepTheJdkChannel(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+        throws Exception {
+        java.nio.file.Path store = dir.resolve("server.p12");
+        char[] pass = "changeit".toCharArray();
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+            "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
+            "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+            "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        String keytoolOut = new String(keytool.getInputStream().readAllBytes());
+        assertThat(keytool.waitFor()).as(keytoolOut).isZero();
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(store)) {
+            ks.load(in, pass);
+        }
+        var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, pass);
+        javax.net.ssl.SSLContext serverCtx = javax.net.ssl.SSLContext.getInstance("TLS");
+        serverCtx.init(kmf.getKeyManagers(), null, null);
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks); // the client trusts the server's self-signed certificate
+        javax.net.ssl.SSLContext clientCtx = javax.net.ssl.SSLContext.getInstance("TLS");
+        clientCtx.init(null, tmf.getTrustManagers(), null);
+
+        try (WeftWebServer server = WeftWebServer.builder(rt)
+            .config(WebServer.builder().tls(t -> t.sslContext(serverCtx)))
+            .routing(r -> r.get("/", (req, res) -> res.send("Hello, World!")))
+            .build().start()) {
+            long registered = rt.metrics().ioDriverFdRegisteredCount();
+            for (int i = 0; i < 3; i++) {
+                try (var s = (javax.net.ssl.SSLSocket) clientCtx.getSocketFactory().createSocket("127.0.0.1", server.port())) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                    s.getOutputStream().flush();
+                    assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200").endsWith("Hello, World!");
+                }
+            }
+            assertThat(rt.metrics().ioDriverFdRegisteredCount() - registered).as("TLS connections on the reactor")
+                .isZero();
+        }
+    }
+
     /** One HTTP/1.1 response with a Content-Length body, as text. */
     private static String readResponse(java.io.InputStream in) throws java.io.IOException {
         StringBuilder head = new StringBuilder();

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * threads, default 2), {@code --workers N} (Weft carriers, default: processors),
  * {@code --servers weft,jdk} (add {@code weft-poller1}, {@code jdk-poller1}: the same with
  * {@code -Djdk.pollerMode=1}, the JDK's platform-thread socket pollers; {@code weft-pollers-on-weft}:
- * the JDK's virtual sub-pollers left to start on Weft's carriers, {@code -Dweft.jdkPollers=inherit}).
+ * the JDK's virtual sub-pollers left to start on Weft's carriers, {@code -Dweft.jdkPollers=inherit};
+ * {@code weft+weft.helidon.sockets=jdk}: Helidon's sockets on the JDK's poller instead of Weft's reactor).
  * A name may end in {@code +property=value} parts, set as system properties in that server's JVM
  * ({@code weft+weft.spinRounds=4}); {@code WEFT_BENCH_SERVER_JVM_OPTS} adds JVM options to every server.
  */
