@@ -1,5 +1,6 @@
 package io.weft.net;
 
+import io.weft.internal.net.ChannelStreams;
 import io.weft.internal.net.StreamSocket;
 import io.weft.io.DuplexChannel;
 import java.io.IOException;
@@ -201,7 +202,7 @@ public abstract sealed class SocketStream<S extends SocketStream<S>> implements 
      * }
      */
     public InputStream inputStream() {
-        return new ChannelStreams.In(this);
+        return new ChannelStreams.In(this::read, this);
     }
 
     /**
@@ -214,7 +215,7 @@ public abstract sealed class SocketStream<S extends SocketStream<S>> implements 
      * }
      */
     public OutputStream outputStream() {
-        return new ChannelStreams.Out(this, this::writeAll);
+        return new ChannelStreams.Out(this::writeAll, this);
     }
 
     /**

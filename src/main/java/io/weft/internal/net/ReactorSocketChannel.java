@@ -278,62 +278,22 @@ public final class ReactorSocketChannel extends SocketChannel {
         @Override
         public InputStream getInputStream() throws IOException {
             ensureUsable();
-            return new InputStream() {
-                private final ByteBuffer one = ByteBuffer.allocate(1);
+            return new ChannelStreams.In(this::readStream, ReactorSocketChannel.this);
+        }
 
-                @Override
-                public int read() throws IOException {
-                    one.clear();
-                    int n = read0(one);
-                    return n < 0 ? -1 : one.get(0) & 0xff;
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    Objects.checkFromIndexSize(off, len, b.length);
-                    if (len == 0) {
-                        return 0;
-                    }
-                    return read0(ByteBuffer.wrap(b, off, len));
-                }
-
-                private int read0(ByteBuffer dst) throws IOException {
-                    if (inputShut) {
-                        return -1;
-                    }
-                    int t = soTimeoutMillis;
-                    return ReactorSocketChannel.this.read(dst, t > 0 ? Duration.ofMillis(t) : null);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    ReactorSocketChannel.this.close(); // as java.net: closing a socket's stream closes the socket
-                }
-            };
+        /** A read of the socket's input stream: bounded by setSoTimeout, -1 once input is shut down. */
+        private int readStream(ByteBuffer dst) throws IOException {
+            if (inputShut) {
+                return -1;
+            }
+            int t = soTimeoutMillis;
+            return ReactorSocketChannel.this.read(dst, t > 0 ? Duration.ofMillis(t) : null);
         }
 
         @Override
         public OutputStream getOutputStream() throws IOException {
             ensureUsable();
-            return new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    writeAll(ByteBuffer.wrap(new byte[] {(byte) b}));
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    Objects.checkFromIndexSize(off, len, b.length);
-                    if (len > 0) {
-                        writeAll(ByteBuffer.wrap(b, off, len));
-                    }
-                }
-
-                @Override
-                public void close() throws IOException {
-                    ReactorSocketChannel.this.close();
-                }
-            };
+            return new ChannelStreams.Out(ReactorSocketChannel.this::writeAll, ReactorSocketChannel.this);
         }
 
         private void ensureUsable() throws SocketException {
