@@ -128,6 +128,8 @@ class WeftWebServerTest {
         try (WeftWebServer server = hello()) {
             int port = server.port();
             long spawnedBefore = rt.metrics().spawnedTasks();
+            long registeredBefore = rt.metrics().ioDriverFdRegisteredCount();
+            long deregisteredBefore = rt.metrics().ioDriverFdDeregisteredCount();
             List<CompletableFuture<Integer>> all = new ArrayList<>();
             List<HttpClient> httpClients = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
@@ -161,6 +163,13 @@ class WeftWebServerTest {
             assertThat(server.activeTasks()).isZero();
             eventually(Duration.ofSeconds(5), () -> rt.metrics().aliveTasks() == 0,
                 () -> "tasks still alive after stop: " + rt.metrics().aliveTasks());
+            // every connection the reactor took (one per connection on Weft's scheduler) was given back
+            long registered = rt.metrics().ioDriverFdRegisteredCount() - registeredBefore;
+            assertThat(registered).isEqualTo(weftScheduler() ? rt.metrics().spawnedTasks() - spawnedBefore : 0);
+            eventually(Duration.ofSeconds(5),
+                () -> rt.metrics().ioDriverFdDeregisteredCount() - deregisteredBefore == registered,
+                () -> "reactor registrations left after stop: "
+                    + (registered - (rt.metrics().ioDriverFdDeregisteredCount() - deregisteredBefore)));
             // Helidon's accept thread is gone too. (Helidon 4.5 never cancels its per-server daemon
             // "helidon-idle-connection-timer" Timer, on Weft or not: that thread is Helidon's to fix.)
             WeftTesting.assertNoThreadsEventually("server-@default-listener", Duration.ofSeconds(5));
