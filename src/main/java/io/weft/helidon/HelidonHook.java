@@ -146,12 +146,40 @@ final class HelidonHook {
                     || !ch.isBlocking() || ch.isRegistered()) {
                     return;
                 }
-                socket.set(task, ReactorSocketChannel.wrap(ch));
+                ReactorSocketChannel wrapped = ReactorSocketChannel.wrap(ch);
+                try {
+                    socket.set(task, wrapped);
+                } catch (IllegalAccessException | RuntimeException e) {
+                    // The JDK channel stays in the handler but is now non-blocking and registered: close
+                    // it, so the handler fails at once and releases its permit instead of misbehaving.
+                    wrapped.close();
+                    throw e;
+                }
             } catch (IllegalAccessException e) {
                 throw broken("writing ConnectionHandler.socket failed (" + e + ")", e);
             }
         }
+
+        /**
+         * Reports, once per adopter, a hand-over that failed for a reason other than I/O (the field
+         * refused the write: a JDK that denies final-field mutation, JEP 500). The connection is
+         * closed and Helidon's handler releases it; later ones fail the same way, so say it loudly.
+         *
+         * @param e what went wrong
+         */
+        void failed(Throwable e) {
+            if (!warned) {
+                warned = true;
+                LOGGER.log(System.Logger.Level.ERROR, "io.weft.helidon could not hand a connection to Weft's reactor; "
+                    + "the connection was closed. Serve with socketsOnReactor(false) (or -D" + SOCKETS_PROP_NAME
+                    + "=jdk) until this is fixed", e);
+            }
+        }
+
+        private volatile boolean warned;
     }
+
+    private static final System.Logger LOGGER = System.getLogger(WeftWebServer.class.getName());
 
     /** {@return the Helidon version on the class or module path, or "unknown"} */
     static String helidonVersion() {

@@ -214,6 +214,10 @@ final class WeftExecutors {
                     adopter.adopt(task);
                 } catch (java.io.IOException e) {
                     // the channel is closed: the handler's first read fails and it releases what it holds
+                } catch (RuntimeException | Error e) {
+                    // Never skip Helidon's handler: its finally releases the connection permit and closes
+                    // the socket. adopt() left either the JDK channel or a closed one in place.
+                    adopter.failed(e);
                 }
                 return task.call();
             }, task);

@@ -40,10 +40,16 @@ import java.util.Set;
  *   that select on a channel should use the JDK's.
  *
  * Interrupts. A blocking channel is an InterruptibleChannel: an interrupt (a Weft abort is one)
- *   while a thread waits in it closes the channel and throws ClosedByInterruptException. Weft's
- *   waits throw CancelledException instead; the adapter turns that into the JDK's contract, so code
- *   that shuts connections down by interrupting their threads (Helidon's terminate) works as on the
- *   JDK's channel.
+ *   while a thread waits in it, or already pending when a read or write starts, closes the channel
+ *   and throws ClosedByInterruptException. Weft's waits throw CancelledException instead and only
+ *   notice an interrupt when they park; the adapter checks on entry as the JDK's begin() does and
+ *   turns a cancelled wait into the JDK's exception, so code that shuts connections down by
+ *   interrupting their threads (Helidon's terminate and forced stop) ends a connection even while it
+ *   streams to a fast client.
+ *
+ * Other JDK behaviours kept: a read after shutdownInput is at end of stream, a write after
+ *   shutdownOutput or any call after close throws ClosedChannelException, a close from another thread
+ *   wakes a waiter with AsynchronousCloseException.
  * </pre>
  */
 public final class ReactorSocketChannel extends SocketChannel {
@@ -51,6 +57,8 @@ public final class ReactorSocketChannel extends SocketChannel {
     private final SocketChannel jdk;
     private volatile Adapter adapter;
     private volatile int soTimeoutMillis;
+    private volatile boolean inputShut;
+    private volatile boolean outputShut;
 
     private ReactorSocketChannel(SocketChannel jdk, StreamSocket socket) {
         super(jdk.provider());
@@ -85,7 +93,10 @@ public final class ReactorSocketChannel extends SocketChannel {
     }
 
     private int read(ByteBuffer dst, Duration timeout) throws IOException {
-        ensureOpen();
+        enter();
+        if (inputShut) {
+            return -1; // the JDK's channel: a read after shutdownInput is at end of stream
+        }
         try {
             return socket.read(dst, timeout);
         } catch (CancelledException e) {
@@ -103,6 +114,7 @@ public final class ReactorSocketChannel extends SocketChannel {
                 return read(dsts[i]); // a blocking scattering read may return after one buffer
             }
         }
+        enter();
         return 0;
     }
 
@@ -116,6 +128,7 @@ public final class ReactorSocketChannel extends SocketChannel {
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        enter();
         long n = 0;
         for (int i = offset; i < offset + length; i++) {
             n += srcs[i].remaining();
@@ -125,7 +138,10 @@ public final class ReactorSocketChannel extends SocketChannel {
     }
 
     private void writeAll(ByteBuffer src) throws IOException {
-        ensureOpen();
+        enter();
+        if (outputShut) {
+            throw new ClosedChannelException(); // as the JDK's channel after shutdownOutput
+        }
         try {
             socket.writeAll(src);
         } catch (CancelledException e) {
@@ -138,6 +154,21 @@ public final class ReactorSocketChannel extends SocketChannel {
     private void ensureOpen() throws ClosedChannelException {
         if (!isOpen()) {
             throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * What the JDK's blocking channels check on entry ({@code AbstractInterruptibleChannel.begin}):
+     * a closed channel throws {@link ClosedChannelException}, and a thread already interrupted closes
+     * the channel and throws {@link ClosedByInterruptException}, even when the call would not wait.
+     * Without this an interrupted task writing to a fast peer, or reading data already there, would
+     * carry on until a call happened to park, and Helidon's forced stop (an interrupt) would not end a
+     * long response.
+     */
+    private void enter() throws IOException {
+        ensureOpen();
+        if (Thread.currentThread().isInterrupted()) {
+            throw interrupted(new CancelledException("thread interrupted before a socket operation"));
         }
     }
 
@@ -186,13 +217,17 @@ public final class ReactorSocketChannel extends SocketChannel {
 
     @Override
     public SocketChannel shutdownInput() throws IOException {
+        ensureOpen();
         socket.shutdownInput();
+        inputShut = true;
         return this;
     }
 
     @Override
     public SocketChannel shutdownOutput() throws IOException {
+        ensureOpen();
         socket.shutdownOutput();
+        outputShut = true;
         return this;
     }
 
@@ -263,8 +298,6 @@ public final class ReactorSocketChannel extends SocketChannel {
     /** The java.net view: streams that park on the reactor; everything else asks the JDK channel. */
     private final class Adapter extends Socket {
         private final Socket jdkSocket = jdk.socket();
-        private volatile boolean inputShut;
-        private volatile boolean outputShut;
 
         Adapter() throws SocketException {
             super((java.net.SocketImpl) null);
@@ -281,11 +314,8 @@ public final class ReactorSocketChannel extends SocketChannel {
             return new ChannelStreams.In(this::readStream, ReactorSocketChannel.this);
         }
 
-        /** A read of the socket's input stream: bounded by setSoTimeout, -1 once input is shut down. */
+        /** A read of the socket's input stream: bounded by setSoTimeout. */
         private int readStream(ByteBuffer dst) throws IOException {
-            if (inputShut) {
-                return -1;
-            }
             int t = soTimeoutMillis;
             return ReactorSocketChannel.this.read(dst, t > 0 ? Duration.ofMillis(t) : null);
         }
@@ -471,13 +501,11 @@ public final class ReactorSocketChannel extends SocketChannel {
         @Override
         public void shutdownInput() throws IOException {
             ReactorSocketChannel.this.shutdownInput();
-            inputShut = true;
         }
 
         @Override
         public void shutdownOutput() throws IOException {
             ReactorSocketChannel.this.shutdownOutput();
-            outputShut = true;
         }
 
         @Override

@@ -146,11 +146,13 @@ public final class StreamSocket {
      * Reads at least one byte, parking until there is one or {@code timeout} passes.
      *
      * @param dst where to
-     * @param timeout how long at most, or null for no limit (the socket's read timeout is not used)
+     * @param timeout how long at most, or null or zero for no limit (the socket's read timeout is not used)
      * @return bytes read, -1 at end of stream, 0 only if {@code dst} is full
      * @throws IOException on a socket error, a timeout ({@link java.net.SocketTimeoutException}) or a close
+     * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public int read(ByteBuffer dst, Duration timeout) throws IOException {
+        timeout = Net.checkTimeout(timeout, "read timeout");
         if (!dst.hasRemaining()) {
             ensureOpen();
             return 0;

@@ -194,6 +194,90 @@ class ReactorSocketChannelTest {
         }
     }
 
+    /**
+     * An interrupt already pending when a call starts closes the channel even when the call would not
+     * wait (data ready, room to write), as the JDK's begin() does: Helidon's forced stop only
+     * interrupts, and a connection streaming to a fast client never parks.
+     */
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
+    void aPendingInterruptClosesTheChannelEvenWhenTheCallWouldNotWait(RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = WeftTesting.runtime(flavor); Socket client = connect()) {
+            client.getOutputStream().write("ready".getBytes(UTF_8));
+            JoinHandle<String> reader = rt.spawn(() -> {
+                ReactorSocketChannel ch = accept();
+                Thread.sleep(50); // the bytes are there
+                Thread.currentThread().interrupt();
+                try {
+                    ch.read(ByteBuffer.allocate(16));
+                    return "read despite the interrupt";
+                } catch (ClosedByInterruptException e) {
+                    return "closed=" + !ch.isOpen() + " interrupted=" + Thread.interrupted();
+                }
+            });
+            assertThat(reader.join(Duration.ofSeconds(20))).isEqualTo("closed=true interrupted=true");
+            // closed with "ready" unread, so the kernel resets the connection rather than sending FIN
+            assertThatThrownBy(() -> client.getInputStream().read()).isInstanceOf(java.net.SocketException.class)
+                .hasMessageContaining("reset");
+        }
+        // a writer streaming to a client that keeps up: the interrupt ends it at its next write
+        try (Runtime rt = WeftTesting.runtime(flavor); Socket client = connect()) {
+            CountDownLatch streaming = new CountDownLatch(1);
+            JoinHandle<Long> writer = rt.spawn(() -> {
+                ReactorSocketChannel ch = accept();
+                OutputStream out = ch.socket().getOutputStream();
+                byte[] chunk = new byte[1024];
+                long writes = 0;
+                try {
+                    while (true) {
+                        out.write(chunk);
+                        if (++writes == 100) {
+                            streaming.countDown();
+                        }
+                    }
+                } catch (ClosedByInterruptException e) {
+                    return writes;
+                }
+            });
+            Thread drain = Thread.ofVirtual().start(() -> {
+                try {
+                    client.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // the server closed
+                }
+            });
+            assertThat(streaming.await(20, TimeUnit.SECONDS)).isTrue();
+            writer.abort(); // an interrupt, as Helidon's forceTerminate
+            WeftTesting.eventually(Duration.ofSeconds(10), writer::isFinished, () -> "the streaming writer stopped");
+            drain.join(10_000);
+            assertThat(drain.isAlive()).as("the client saw the connection end").isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RuntimeFlavor.class)
+    void shutdownsAndCloseGiveTheJdkChannelsAnswers(RuntimeFlavor flavor) throws Exception {
+        try (Runtime rt = WeftTesting.runtime(flavor); Socket client = connect()) {
+            JoinHandle<String> served = rt.spawn(() -> {
+                ReactorSocketChannel ch = accept();
+                ch.shutdownOutput();
+                assertThatThrownBy(() -> ch.write(ByteBuffer.wrap(new byte[] {1}))).isInstanceOf(ClosedChannelException.class);
+                ch.shutdownInput();
+                assertThat(ch.read(ByteBuffer.allocate(4))).isEqualTo(-1);
+                assertThat(ch.socket().getInputStream().read()).isEqualTo(-1);
+                assertThat(ch.isOpen()).isTrue();
+                ch.close();
+                assertThatThrownBy(ch::shutdownInput).isInstanceOf(ClosedChannelException.class);
+                assertThatThrownBy(ch::shutdownOutput).isInstanceOf(ClosedChannelException.class);
+                assertThatThrownBy(() -> ch.read(new ByteBuffer[] {ByteBuffer.allocate(0)}))
+                    .isInstanceOf(ClosedChannelException.class);
+                return "ok";
+            });
+            assertThat(served.join(Duration.ofSeconds(20))).isEqualTo("ok");
+            assertThat(client.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(RuntimeFlavor.class)
     void aCloseFromAnotherThreadWakesTheReaderWithAsynchronousCloseAndLaterCallsSeeClosed(RuntimeFlavor flavor)
