@@ -87,6 +87,10 @@ public final class EchoServers {
             b.disableLifoSlot();
         }
         try (Runtime rt = b.build()) {
+            String metricsFile = System.getProperty("echo.metricsFile");
+            if (metricsFile != null) {
+                dumpMetrics(rt, java.nio.file.Path.of(metricsFile));
+            }
             rt.blockOn(() -> {
                 try (TcpListener listener = TcpListener.bind(addr, 4096)) {
                     ready(((InetSocketAddress) listener.localAddress()).getPort());
@@ -111,6 +115,48 @@ public final class EchoServers {
                 }
             });
         }
+    }
+
+    /**
+     * Experiments: {@code -Decho.metricsFile=PATH} appends the runtime's counters, per second, to PATH:
+     * where wake-ups came from (remote schedules go through the inject queue) and what carriers did.
+     */
+    static void dumpMetrics(Runtime rt, java.nio.file.Path file) {
+        Thread.ofPlatform().daemon().name("echo-metrics").start(() -> {
+            var m = rt.metrics();
+            long[] last = new long[4 + 3 * m.workerCount()];
+            while (true) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long[] now = new long[last.length];
+                now[0] = m.remoteScheduleCount();
+                now[1] = m.ioDriverReadyCount();
+                now[2] = m.spawnedTasks();
+                now[3] = 0;
+                StringBuilder line = new StringBuilder();
+                for (int i = 0; i < m.workerCount(); i++) {
+                    now[4 + 3 * i] = m.workerPollCount(i);
+                    now[5 + 3 * i] = m.workerParkCount(i);
+                    now[6 + 3 * i] = m.workerStealCount(i);
+                }
+                line.append("remote=").append(now[0] - last[0]).append(" ready=").append(now[1] - last[1]);
+                for (int i = 0; i < m.workerCount(); i++) {
+                    line.append(" w").append(i).append(" polls=").append(now[4 + 3 * i] - last[4 + 3 * i])
+                        .append(" parks=").append(now[5 + 3 * i] - last[5 + 3 * i])
+                        .append(" steals=").append(now[6 + 3 * i] - last[6 + 3 * i]);
+                }
+                last = now;
+                try {
+                    java.nio.file.Files.writeString(file, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
     }
 
     static void jdk(InetSocketAddress addr) throws IOException {
