@@ -54,13 +54,16 @@ public final class WeftWebServer implements AutoCloseable {
     private final RuntimeCore core;
     private final WebServer server;
     private final List<WeftExecutors.Tracker> trackers;
+    private final boolean socketsOnReactor;
     private final Runnable stopOnRuntimeShutdown = this::stopServerOnly;
 
-    private WeftWebServer(Runtime runtime, WebServer server, List<WeftExecutors.Tracker> trackers) {
+    private WeftWebServer(Runtime runtime, WebServer server, List<WeftExecutors.Tracker> trackers,
+                          boolean socketsOnReactor) {
         this.runtime = runtime;
         this.core = RuntimeAccess.coreOf(runtime);
         this.server = server;
         this.trackers = trackers;
+        this.socketsOnReactor = socketsOnReactor;
     }
 
     /**
@@ -223,6 +226,18 @@ public final class WeftWebServer implements AutoCloseable {
     }
 
     /**
+     * {@return true if this server's plain (non-TLS) connections park on the runtime's reactor, false
+     * if on the JDK's socket poller} See {@link Builder#socketsOnReactor(boolean)} for the default.
+     *
+     * {@snippet :
+     * System.out.println(server.socketsOnReactor() ? "sockets on Weft's reactor" : "sockets on the JDK's poller");
+     * }
+     */
+    public boolean socketsOnReactor() {
+        return socketsOnReactor;
+    }
+
+    /**
      * {@return the Helidon version Weft's hook is written and tested for}
      *
      * {@snippet :
@@ -377,7 +392,7 @@ public final class WeftWebServer implements AutoCloseable {
                 server.stop();
                 throw e;
             }
-            return new WeftWebServer(runtime, server, trackers);
+            return new WeftWebServer(runtime, server, trackers, onReactor);
         }
 
         private static void warnIfOtherVersion() {

@@ -195,6 +195,7 @@ class WeftWebServerTest {
             }
             boolean expectReactor = onReactor && rt.usesWeftScheduler();
             WeftWebServer server = b.build().start();
+            assertThat(server.socketsOnReactor()).isEqualTo(expectReactor);
             long registered = rt.metrics().ioDriverFdRegisteredCount();
             long deregistered = rt.metrics().ioDriverFdDeregisteredCount();
             int connections = 6;

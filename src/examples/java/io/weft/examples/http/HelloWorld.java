@@ -49,6 +49,7 @@ public final class HelloWorld {
                 System.out.println("Listening on http://" + host + ":" + server.port());
                 System.out.println("  Helidon " + io.helidon.common.Version.VERSION + " on Weft: " + (rt.usesWeftScheduler()
                     ? workers + " carriers of Weft's own scheduler"
+                        + (server.socketsOnReactor() ? ", sockets on Weft's reactor" : ", sockets on the JDK's poller")
                     : "the JDK default scheduler (start the JVM with --add-opens java.base/java.lang=ALL-UNNAMED for Weft's)")
                     + "; Ctrl-C stops it");
                 java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
