@@ -1,6 +1,7 @@
 package io.weft.helidon;
 
 import io.helidon.common.task.HelidonTaskExecutor;
+import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.common.tls.Tls;
 import io.weft.internal.net.ReactorSocketChannel;
@@ -49,8 +50,9 @@ import java.util.concurrent.TimeUnit;
  *   (bind, start the accept thread; close, drain). Kept off Weft, stopping the server still works
  *   while the runtime shuts down or after it has, which is exactly when a server is stopped.
  *   The accept loop (ServerListener.listen) is a platform thread in Helidon and stays one.
- *   ConnectionHandler.socket        (SocketChannel) the accepted connection. Unless TLS is on (or
- *                                   socketsOnReactor is off), the connection's task replaces it, before
+ *   ConnectionHandler.socket        (SocketChannel) the accepted connection. Unless socketsOnReactor is
+ *                                   off (or TLS is on without Helidon's NIO sockets: tls and
+ *                                   listenerConfig are read to tell), the connection's task replaces it, before
  *                                   Helidon's run() first reads the field, by a ReactorSocketChannel
  *                                   over the same JDK channel: Helidon's reads and writes then park on
  *                                   the runtime's reactor instead of the JDK's poller. Only the
@@ -75,10 +77,11 @@ final class HelidonHook {
         {SERVER_LISTENER, "sharedExecutor", ExecutorService.class.getName()},
         {CONNECTION_HANDLER, "socket", SocketChannel.class.getName()},
         {CONNECTION_HANDLER, "tls", Tls.class.getName()},
+        {CONNECTION_HANDLER, "listenerConfig", ListenerConfig.class.getName()},
     };
 
     /**
-     * System property: whose poller Helidon's plain (non-TLS) connections park on. {@code reactor}
+     * System property: whose poller Helidon's connections park on. {@code reactor}
      * hands each accepted channel to Weft's reactor ({@link ReactorSocketChannel}); {@code jdk} leaves
      * it to the JDK's socket poller, as Helidon alone does. Unset: the reactor when the runtime runs on
      * Weft's scheduler.
@@ -86,7 +89,7 @@ final class HelidonHook {
     static final String SOCKETS_PROP_NAME = "weft.helidon.sockets";
 
     /**
-     * {@return true when accepted plain connections are to park on Weft's reactor}
+     * {@return true when accepted connections are to park on Weft's reactor}
      *
      * @param weftScheduler whether the runtime runs on Weft's scheduler: the default when the property
      *                      is not set (on the JDK default scheduler, the JDK's own poller is the natural
@@ -111,23 +114,27 @@ final class HelidonHook {
      * before Helidon's run() reads the field: only that thread ever uses the channel (Helidon's stop
      * path interrupts the thread; it never touches the channel from outside).
      *
-     * <p>TLS connections keep the JDK channel: Helidon layers an SSLSocket or SSLEngine on them, which
-     * the adapter is not tested under. A handler whose channel is not a blocking JDK channel is left as
-     * it is.
+     * <p>TLS connections move too when the listener uses Helidon's NIO sockets (its default): Helidon's
+     * {@code TlsNioSocket} drives an {@code SSLEngine} over the channel's reads and writes. On the
+     * listener's {@code useNio(false)} path Helidon layers an {@code SSLSocket} on {@code socket()},
+     * which calls far more of {@code java.net.Socket} than the adapter is tested under, so those keep
+     * the JDK channel. A handler whose channel is not a blocking JDK channel is left as it is.
      */
     static final class SocketAdopter {
         private final Class<?> handlerClass;
         private final Field socket;
         private final Field tls;
+        private final Field listenerConfig;
 
         SocketAdopter() {
             this.socket = field(FIELDS[3][0], FIELDS[3][1], FIELDS[3][2]);
             this.tls = field(FIELDS[4][0], FIELDS[4][1], FIELDS[4][2]);
+            this.listenerConfig = field(FIELDS[5][0], FIELDS[5][1], FIELDS[5][2]);
             this.handlerClass = socket.getDeclaringClass();
         }
 
         /**
-         * Adopts {@code task}'s channel if it is a plain connection handler's.
+         * Adopts {@code task}'s channel if it is a connection handler's that can move (see above).
          *
          * @param task what Helidon gave the connection executor
          * @throws IOException if registering with the reactor failed (the channel is then closed, and
@@ -139,8 +146,8 @@ final class HelidonHook {
             }
             try {
                 Tls t = (Tls) tls.get(task);
-                if (t != null && t.enabled()) {
-                    return;
+                if (t != null && t.enabled() && !((ListenerConfig) listenerConfig.get(task)).useNio()) {
+                    return; // an SSLSocket over socket(): see above
                 }
                 if (!(socket.get(task) instanceof SocketChannel ch) || ch instanceof ReactorSocketChannel
                     || !ch.isBlocking() || ch.isRegistered()) {
@@ -254,7 +261,7 @@ final class HelidonHook {
      *
      * @param server what {@code WebServer.builder()...build()} returned
      * @param handle the runtime to run connections on
-     * @param socketsOnReactor whether plain connections move to Weft's reactor
+     * @param socketsOnReactor whether connections move to Weft's reactor
      * @return the installed executors' trackers, to wait on at stop
      * @throws IllegalStateException if the hook does not apply (see {@link #broken})
      */

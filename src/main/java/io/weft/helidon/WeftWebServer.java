@@ -39,10 +39,11 @@ import java.util.function.Consumer;
  * shutdown lets requests in flight finish and then ends cleanly; after it, the port is released.
  *
  * <h2>Sockets</h2>
- * Helidon's connections are blocking sockets. Weft hands each accepted plain connection to its own
- * reactor before Helidon first reads it, so a connection waiting for a request parks on the runtime's
- * I/O driver, as a {@code TcpStream} does, not on the JDK's socket poller (see
- * {@link Builder#socketsOnReactor(boolean)}; TLS connections keep the JDK's poller). The JDK's poller
+ * Helidon's connections are blocking sockets. Weft hands each accepted connection to its own reactor
+ * before Helidon first reads it, so a connection waiting for a request parks on the runtime's I/O
+ * driver, as a {@code TcpStream} does, not on the JDK's socket poller (see
+ * {@link Builder#socketsOnReactor(boolean)}; TLS connections on a listener with {@code useNio(false)}
+ * keep the JDK's poller, since Helidon layers an {@code SSLSocket} on them). The JDK's poller
  * threads, which every other socket in the JVM uses, are started on the JDK default scheduler before
  * Weft's carriers run, so none of them depends on a Weft runtime; {@code docs/benchmarks.md} compares
  * the set-ups.
@@ -226,8 +227,8 @@ public final class WeftWebServer implements AutoCloseable {
     }
 
     /**
-     * {@return true if this server's plain (non-TLS) connections park on the runtime's reactor, false
-     * if on the JDK's socket poller} See {@link Builder#socketsOnReactor(boolean)} for the default.
+     * {@return true if this server's connections park on the runtime's reactor, false if on the JDK's
+     * socket poller} See {@link Builder#socketsOnReactor(boolean)} for the default and the exception.
      *
      * {@snippet :
      * System.out.println(server.socketsOnReactor() ? "sockets on Weft's reactor" : "sockets on the JDK's poller");
@@ -338,7 +339,7 @@ public final class WeftWebServer implements AutoCloseable {
         }
 
         /**
-         * Chooses whose poller Helidon's plain (non-TLS) connections park on while they wait for the
+         * Chooses whose poller Helidon's connections park on while they wait for the
          * network: Weft's reactor ({@code true}), or the JDK's socket poller ({@code false}), as with
          * Helidon alone. The default is the system property {@code weft.helidon.sockets}
          * ({@code reactor} or {@code jdk}) when it is set, else the reactor whenever the runtime runs
@@ -347,7 +348,9 @@ public final class WeftWebServer implements AutoCloseable {
          * <p>On the reactor, a connection's readiness is found by the runtime's own I/O driver (on
          * Linux, edge-triggered epoll with no system call per wait), and the woken task is queued on
          * the carrier that polled, with no hop through the JDK's poller threads; {@code
-         * docs/benchmarks.md} measures both. TLS connections always use the JDK's poller.
+         * docs/benchmarks.md} measures both. TLS connections move too on Helidon's NIO sockets (its
+         * default; an {@code SSLEngine} over the channel); with the listener's {@code useNio(false)}
+         * they keep the JDK's poller, because Helidon then layers an {@code SSLSocket} on them.
          *
          * {@snippet :
          * builder.socketsOnReactor(false); // Helidon's sockets park on the JDK's poller

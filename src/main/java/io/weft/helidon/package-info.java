@@ -5,13 +5,15 @@
  * configuration and routing, whose per-connection virtual threads run on a Weft
  * {@link io.weft.runtime.Runtime}. Pick it when handlers should use Weft: fan out with
  * {@code Task.spawn}, wait on several things with {@code Select}, stream from a channel, time out
- * with {@code Time.timeout}. For a plain Helidon server there is nothing to gain; use Helidon directly.
+ * with {@code Time.timeout}. A server that uses no Weft API still gains Weft's reactor: its
+ * connections park on the runtime's edge-triggered epoll driver, and {@code docs/benchmarks.md}
+ * measures hello world at least level with Helidon on the JDK scheduler, with a lower p99.
  *
  * <p>The path of a request: Helidon's accept thread (a platform thread per listener) accepts a socket
  * and hands it to Weft, which spawns one task for the connection on the runtime; that task reads the
  * connection's requests and runs each handler. Blocking socket reads and writes park the task on the
- * runtime's own reactor, as a {@code TcpStream} read does (TLS connections, on the JDK's socket
- * poller); the carrier runs other tasks meanwhile.
+ * runtime's own reactor, as a {@code TcpStream} read does (TLS included, on Helidon's default NIO
+ * sockets); the carrier runs other tasks meanwhile.
  *
  * <h2>Hello, World!</h2>
  * {@snippet :
