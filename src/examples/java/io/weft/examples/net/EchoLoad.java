@@ -196,6 +196,13 @@ public final class EchoLoad {
             errors += w.errors;
         }
         Arrays.sort(all);
+        if (Boolean.getBoolean("echo.ladder")) { // experiments: the shape of the tail, in microseconds
+            StringBuilder b = new StringBuilder("   latency ladder (us):");
+            for (double p : new double[] {0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999}) {
+                b.append(String.format(" p%s=%d", p * 100, pct(all, p) / 1000));
+            }
+            System.out.println(b);
+        }
         return new Result(total, seconds, pct(all, 0.50), pct(all, 0.99), pct(all, 0.999), errors);
     }
 
