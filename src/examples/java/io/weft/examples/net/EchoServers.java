@@ -39,7 +39,7 @@ import java.nio.ByteBuffer;
 public final class EchoServers {
     private EchoServers() {}
 
-    static final int WORKERS = 2;
+    static final int WORKERS = Integer.getInteger("echo.workers", 2); // experiments: -Decho.workers=N
 
     /**
      * Starts one server and blocks.
