@@ -198,18 +198,41 @@ final class HelidonHook {
         return v == null ? "unknown" : v;
     }
 
+    /** How many of {@link #FIELDS}, from the start, the executor hook needs; the rest are the sockets'. */
+    private static final int EXECUTOR_FIELDS = 3;
+
     /**
      * Checks that every field the hook needs is where it expects, without touching a server.
      *
      * @return the problems found; empty when the hook applies to the Helidon present
      */
     static List<String> check() {
+        return check(true);
+    }
+
+    /**
+     * Checks the fields the executor hook needs and, if {@code sockets}, those of the hand-over to the
+     * reactor. A Helidon that moved only the latter can still serve on Weft with the JDK's poller, so
+     * the message says how.
+     *
+     * @param sockets whether connections are to move to the reactor
+     * @return the problems found; empty when the hook applies to the Helidon present
+     */
+    static List<String> check(boolean sockets) {
+        return check(FIELDS, EXECUTOR_FIELDS, sockets);
+    }
+
+    /** {@link #check(boolean)} over a given field table (the test checks the messages with a fake one). */
+    static List<String> check(String[][] fields, int executorFields, boolean sockets) {
         List<String> problems = new ArrayList<>();
-        for (String[] f : FIELDS) {
+        for (int i = 0; i < (sockets ? fields.length : executorFields); i++) {
+            String[] f = fields[i];
             try {
                 field(f[0], f[1], f[2]);
             } catch (IllegalStateException e) {
-                problems.add(e.getMessage());
+                problems.add(i < executorFields ? e.getMessage() : e.getMessage()
+                    + " (only the hand-over of connections to Weft's reactor needs this field: "
+                    + "socketsOnReactor(false), or -D" + SOCKETS_PROP_NAME + "=jdk, serves with the JDK's poller)");
             }
         }
         return problems;

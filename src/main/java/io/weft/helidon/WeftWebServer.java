@@ -380,13 +380,13 @@ public final class WeftWebServer implements AutoCloseable {
             if (runtime.isShutdown()) {
                 throw new IllegalStateException("the Weft runtime is shut down; cannot serve on it: " + runtime);
             }
-            List<String> problems = HelidonHook.check();
+            boolean onReactor = socketsOnReactor != null ? socketsOnReactor
+                : HelidonHook.socketsOnReactor(runtime.usesWeftScheduler());
+            List<String> problems = HelidonHook.check(onReactor);
             if (!problems.isEmpty()) {
                 throw new IllegalStateException(String.join("; ", problems));
             }
             warnIfOtherVersion();
-            boolean onReactor = socketsOnReactor != null ? socketsOnReactor
-                : HelidonHook.socketsOnReactor(runtime.usesWeftScheduler());
             WebServer server = config.build();
             List<WeftExecutors.Tracker> trackers;
             try {

@@ -29,6 +29,24 @@ class HelidonHookTest {
             .isEmpty();
     }
 
+    /**
+     * A Helidon that moved only the field the socket hand-over needs: the server can still be built with
+     * socketsOnReactor(false), and the message with it on says so.
+     */
+    @Test
+    void aMissingSocketFieldNamesTheWayToServeWithoutIt() {
+        String[][] fields = {
+            {"io.helidon.webserver.ServerListener", "readerExecutor", HelidonTaskExecutor.class.getName()},
+            {"io.helidon.webserver.ConnectionHandler", "socketMovedAway", java.nio.channels.SocketChannel.class.getName()},
+        };
+        assertThat(HelidonHook.check(fields, 1, false)).isEmpty();
+        assertThat(HelidonHook.check(fields, 1, true)).singleElement().asString()
+            .contains("ConnectionHandler.socketMovedAway is missing")
+            .contains("socketsOnReactor(false)")
+            .contains("-Dweft.helidon.sockets=jdk");
+        assertThat(HelidonHook.check(false)).isEmpty();
+    }
+
     @Test
     void theVersionIsThePinnedOne() {
         assertThat(HelidonHook.helidonVersion())
