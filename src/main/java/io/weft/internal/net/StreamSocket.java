@@ -139,7 +139,7 @@ public final class StreamSocket {
      * @throws IOException on a socket error, a timeout or a close
      */
     public int read(ByteBuffer dst) throws IOException {
-        return read(dst, readTimeout);
+        return readWithin(dst, readTimeout); // validated by its setter
     }
 
     /**
@@ -152,7 +152,11 @@ public final class StreamSocket {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public int read(ByteBuffer dst, Duration timeout) throws IOException {
-        timeout = Net.checkTimeout(timeout, "read timeout");
+        return readWithin(dst, Net.checkTimeout(timeout, "read timeout"));
+    }
+
+    /** A read bounded by an already validated timeout (null: none). */
+    private int readWithin(ByteBuffer dst, Duration timeout) throws IOException {
         if (!dst.hasRemaining()) {
             ensureOpen();
             return 0;
