@@ -78,6 +78,8 @@ public final class IoSource {
     SelectionKey key;
     /** EpollReactor: the file descriptor. */
     int fd = -1;
+    /** EpollReactor: the epoll set it was added to (one of the driver's shards, or its only set). */
+    int set = -1;
     @SuppressWarnings("unused") private volatile int word;
     private volatile Thread readWaiter;
     private volatile Thread writeWaiter;

@@ -41,6 +41,14 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     /** System property: {@code epoll} (the default where available) or {@code selector}. */
     public static final String DRIVER_PROP_NAME = "weft.io.driver";
 
+    /**
+     * System property: {@code true} gives each carrier an epoll set of its own (Netty's event loops),
+     * in which it waits when it parks; {@code false} (the default) keeps one set for all, waited in by
+     * the driver thread while every carrier is parked. Sharding gained throughput on a contended
+     * machine but raised the 64-connection p99 on a quiet one (docs/benchmarks.md), so it is opt-in.
+     */
+    public static final String SHARDS_PROP_NAME = "weft.io.shards";
+
     private static volatile boolean warned;
     private static final VarHandle SELECTING;
     private static final VarHandle POLLING;
@@ -102,9 +110,24 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
      * @throws java.io.UncheckedIOException if no driver can be opened
      */
     public static Reactor open(String owner) {
+        return open(owner, 1);
+    }
+
+    /**
+     * Opens the best I/O driver this JVM allows, as {@link #open(String)}; with epoll, and
+     * {@code carriers} of 2 or more, each carrier gets an epoll set of its own (see
+     * {@link #SHARDS_PROP_NAME}).
+     *
+     * @param owner names the runtime, for error messages
+     * @param carriers the runtime's carriers that poll I/O (0 or 1 if none or one)
+     * @return the new reactor
+     * @throws java.io.UncheckedIOException if no driver can be opened
+     */
+    public static Reactor open(String owner, int carriers) {
         String wanted = System.getProperty(DRIVER_PROP_NAME, "epoll");
         if (!"selector".equals(wanted) && Epoll.AVAILABLE) {
-            return new EpollReactor(owner);
+            boolean sharded = Boolean.getBoolean(SHARDS_PROP_NAME);
+            return new EpollReactor(owner, sharded ? carriers : 1);
         }
         if (!"selector".equals(wanted) && Epoll.UNEXPECTED && !warned) {
             warned = true;
@@ -155,9 +178,25 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
         this.driverNudge = nudge;
     }
 
-    /** {@return true while a parked carrier waits in this driver (see {@link #enterParkedPoll})} */
+    /** {@return true while parked carriers wait in this driver for all its sockets (see {@link #enterParkedPoll})} */
     public boolean hasParkedPoller() {
         return false;
+    }
+
+    /**
+     * The driver thread is about to wait for timers only, leaving I/O to carriers parked in this
+     * driver; a parked carrier that leaves its wait meanwhile ends that wait (through the driver
+     * nudge), so somebody always polls.
+     *
+     * @return false if no carrier (or not every share's carrier) waits here: then the driver
+     *     thread must poll itself
+     */
+    public boolean enterTimersOnlyWait() {
+        return false;
+    }
+
+    /** The driver thread's timers-only wait ended. */
+    public void leaveTimersOnlyWait() {
     }
 
     /**

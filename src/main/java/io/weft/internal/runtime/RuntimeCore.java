@@ -116,7 +116,7 @@ public final class RuntimeCore implements TaskOwner {
         if (scheduler != null) {
             WeftScheduler sched = scheduler;
             if (CARRIERS_POLL_IO) {
-                time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r);
+                time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r, sched.workerCount());
                 TimeDriver t = time;
                 scheduler.parkInPollerAllowed = () -> !t.isPaused(); // paused time: the driver thread polls
             }

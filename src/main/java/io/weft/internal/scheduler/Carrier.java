@@ -152,7 +152,7 @@ public final class Carrier extends Thread {
         // a carrier busy with ready tasks still picks up readiness (Tokio's maintenance poll of the driver).
         IoPoller io = scheduler.io;
         if (io != null) {
-            io.pollNow();
+            io.pollNow(index);
         }
         // Timers likewise: what falls due wakes into this carrier's queue (Tokio's workers drive the timer).
         java.util.function.BooleanSupplier timers = scheduler.timers;
@@ -232,7 +232,7 @@ public final class Carrier extends Thread {
                 // Out of tasks: poll the selector and the timers; what they wake lands in this carrier's queue.
                 IoPoller io = scheduler.io;
                 java.util.function.BooleanSupplier timers = scheduler.timers;
-                if ((io != null && io.pollNow()) | (timers != null && timers.getAsBoolean())) {
+                if ((io != null && io.pollAny(index)) | (timers != null && timers.getAsBoolean())) {
                     r = queue.poll();
                 }
             }
@@ -375,7 +375,9 @@ public final class Carrier extends Thread {
         PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);
         PARKED.setOpaque(this, true);
         runHook(sched.config.onThreadPark());
-        boolean selfWoken = sched.parkInPoller != WeftScheduler.PARK_IN_POLLER_OFF && parkInPoller(sched);
+        IoPoller io = sched.io;
+        boolean selfWoken = (sched.parkInPoller != WeftScheduler.PARK_IN_POLLER_OFF || (io != null && io.parksEveryCarrier()))
+            && parkInPoller(sched, io);
         while (sleeping && sched.runState == WeftScheduler.RUNNING) {
             LockSupport.park(this);
         }
@@ -384,7 +386,7 @@ public final class Carrier extends Thread {
         PARKED.setOpaque(this, false);
         // notifyParked counted this carrier as searching when it woke it; readiness did not.
         searching = !selfWoken;
-        IoPoller io = sched.io;
+        io = sched.io;
         if (io != null) {
             io.carrierWoke();
         }
@@ -403,18 +405,17 @@ public final class Carrier extends Thread {
      * @return true if readiness woke it (it has left the sleeper stack itself); false if it is still
      *     parked (the caller parks as usual) or a notifier woke it
      */
-    private boolean parkInPoller(WeftScheduler sched) {
-        IoPoller io = sched.io;
+    private boolean parkInPoller(WeftScheduler sched, IoPoller io) {
         java.util.function.BooleanSupplier allowed = sched.parkInPollerAllowed;
         if (io == null || (allowed != null && !allowed.getAsBoolean()) || !stillParkedInPoller()
-                || !io.enterParkedPoll(this)) {
+                || !io.enterParkedPoll(this, index)) {
             return false;
         }
         inPoller = true;
         try {
             while (stillParked.getAsBoolean() && sched.runState == WeftScheduler.RUNNING
                     && (allowed == null || allowed.getAsBoolean())) {
-                int r = io.parkedPoll(stillParked);
+                int r = io.parkedPoll(index, stillParked);
                 if (r < 0) {
                     return false;
                 }
@@ -425,7 +426,7 @@ public final class Carrier extends Thread {
             return false;
         } finally {
             inPoller = false;
-            io.leaveParkedPoll();
+            io.leaveParkedPoll(index);
         }
     }
 
@@ -439,8 +440,14 @@ public final class Carrier extends Thread {
     private final java.util.function.BooleanSupplier stillParked = this::stillParkedInPoller;
 
     private boolean stillParkedInPoller() {
-        return sleeping && (scheduler.parkInPoller != WeftScheduler.PARK_IN_POLLER_LAST
-            || scheduler.idle.unparkedCount() == 0);
+        if (!sleeping) {
+            return false;
+        }
+        if (scheduler.parkInPoller != WeftScheduler.PARK_IN_POLLER_LAST) {
+            return true;
+        }
+        IoPoller io = scheduler.io;
+        return (io != null && io.parksEveryCarrier()) || scheduler.idle.unparkedCount() == 0;
     }
     /** True while this carrier parks inside the I/O driver's wait; see {@link #parkInPoller}. */
     volatile boolean inPoller;
@@ -465,7 +472,7 @@ public final class Carrier extends Thread {
         if (inPoller && Thread.currentThread() != this) {
             IoPoller io = scheduler.io;
             if (io != null) {
-                io.wakeParkedPoller();
+                io.wakeParkedPoller(index);
             }
         }
     }

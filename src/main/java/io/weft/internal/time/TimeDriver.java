@@ -152,7 +152,7 @@ public final class TimeDriver {
                 if (stopped) {
                     throw new java.nio.channels.ClosedChannelException();
                 }
-                r = io.weft.internal.reactor.Reactor.open(thread.getName());
+                r = io.weft.internal.reactor.Reactor.open(thread.getName(), carriersPoll == null ? 1 : ioCarriers);
                 Thread driverThread = thread;
                 r.driverNudge(() -> LockSupport.unpark(driverThread));
                 reactor = r;
@@ -189,9 +189,25 @@ public final class TimeDriver {
      * @param onReactor told when the reactor opens (the runtime hands it to its carriers)
      */
     public void ioPolling(BooleanSupplier carriersPoll, java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor) {
+        ioPolling(carriersPoll, onReactor, 1);
+    }
+
+    /**
+     * As {@link #ioPolling(BooleanSupplier, java.util.function.Consumer)}, for {@code carriers}
+     * carriers: with 2 or more, the reactor may give each an epoll set of its own.
+     *
+     * @param carriersPoll true while the runtime's carriers poll I/O themselves
+     * @param onReactor told when the reactor opens (the runtime hands it to its carriers)
+     * @param carriers how many carriers poll
+     */
+    public void ioPolling(BooleanSupplier carriersPoll, java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor,
+            int carriers) {
+        this.ioCarriers = carriers;
         this.carriersPoll = carriersPoll;
         this.onReactor = onReactor;
     }
+
+    private volatile int ioCarriers = 1;
 
     private volatile BooleanSupplier carriersPoll;
     private volatile java.util.function.Consumer<io.weft.internal.reactor.Reactor> onReactor;
@@ -208,13 +224,20 @@ public final class TimeDriver {
     private void parkDriver(long nanos) {
         io.weft.internal.reactor.Reactor r = reactor;
         BooleanSupplier cp = carriersPoll;
-        if (r != null && r.hasParkedPoller()) {
-            // A parked carrier waits in the reactor for I/O: this thread waits for timers only.
-            if (nanos < 0) {
-                LockSupport.park(this);
-            } else if (nanos > 0) {
-                LockSupport.parkNanos(this, nanos);
+        if (r != null && nanos != 0 && r.enterTimersOnlyWait()) {
+            // Parked carriers wait in the reactor for I/O: this thread waits for timers only (a
+            // carrier that leaves its wait ends this one, see Reactor#enterTimersOnlyWait).
+            try {
+                if (nanos < 0) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, nanos);
+                }
+            } finally {
+                r.leaveTimersOnlyWait();
             }
+        } else if (r != null && nanos == 0 && r.hasParkedPoller()) {
+            return; // parked carriers look at I/O themselves
         } else if (r != null && cp != null && cp.getAsBoolean()) {
             // Carriers are awake and poll the selector: wait for timers, and check on I/O now and then.
             r.pollIfStale(STALE_IO_NANOS);

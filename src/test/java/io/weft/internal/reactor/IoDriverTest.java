@@ -47,7 +47,7 @@ class IoDriverTest {
     }
 
     static Stream<Arguments> parkModes() {
-        return drivers().flatMap(a -> (a.get()[0].equals("epoll") ? Stream.of("false", "last", "any") : Stream.of("false"))
+        return drivers().flatMap(a -> (a.get()[0].equals("epoll") ? Stream.of("false", "last", "any", SHARDS) : Stream.of("false"))
             .map(m -> Arguments.of(a.get()[0], a.get()[1], m)));
     }
 
@@ -56,17 +56,25 @@ class IoDriverTest {
             && System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
     }
 
-    /** A runtime built with {@code weft.io.parkInPoller} set to {@code mode} (it is read at build time). */
+    /** The park mode that gives each carrier an epoll set of its own ({@code weft.io.shards=true}). */
+    static final String SHARDS = "shards";
+
+    /**
+     * A runtime built with {@code weft.io.parkInPoller} set to {@code mode} (it is read at build
+     * time), or, for {@link #SHARDS}, with {@code weft.io.shards=true} (read when the reactor opens).
+     */
     static Runtime runtime(String driver, RuntimeFlavor flavor, String mode) throws Exception {
-        String before = System.getProperty("weft.io.parkInPoller");
-        System.setProperty("weft.io.parkInPoller", mode);
+        boolean shards = mode.equals(SHARDS);
+        String prop = shards ? Reactor.SHARDS_PROP_NAME : "weft.io.parkInPoller";
+        String before = System.getProperty(prop);
+        System.setProperty(prop, shards ? "true" : mode);
         try {
             return runtime(driver, flavor);
         } finally {
             if (before == null) {
-                System.clearProperty("weft.io.parkInPoller");
+                System.clearProperty(prop);
             } else {
-                System.setProperty("weft.io.parkInPoller", before);
+                System.setProperty(prop, before);
             }
         }
     }
@@ -262,9 +270,10 @@ class IoDriverTest {
      * driver thread, which only waited for timers while the carrier held the wait, must take up
      * polling again, or readiness on other sockets waits for that task to end.
      */
-    @org.junit.jupiter.api.Test
-    void readinessIsStillPolledWhileTheCarrierThatLeftTheDriverRunsALongTask() throws Exception {
-        try (Runtime rt = runtime("epoll", RuntimeFlavor.MULTI_THREAD, "last"); TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"last", "any", SHARDS})
+    void readinessIsStillPolledWhileTheCarrierThatLeftTheDriverRunsALongTask(String mode) throws Exception {
+        try (Runtime rt = runtime("epoll", RuntimeFlavor.MULTI_THREAD, mode); TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
             var addr = (InetSocketAddress) l.localAddress();
             rt.spawn(() -> {
                 while (true) {
@@ -303,12 +312,14 @@ class IoDriverTest {
     /**
      * A socket closed twice (two tasks racing to close it), the second time after its descriptor was
      * reused by a new socket: the late close must not take the new socket out of epoll, or the new
-     * socket would never see readiness again.
+     * socket would never see readiness again. Also with two carriers' sets, where the two sockets
+     * land in different sets (round robin) and each close must use its own.
      */
-    @org.junit.jupiter.api.Test
-    void aLateSecondCloseLeavesTheSocketThatReusedTheDescriptorAlone() throws Exception {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void aLateSecondCloseLeavesTheSocketThatReusedTheDescriptorAlone(int shards) throws Exception {
         assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
-        EpollReactor r = new EpollReactor("test");
+        EpollReactor r = new EpollReactor("test", shards);
         try (var server = java.nio.channels.ServerSocketChannel.open().bind(LOCAL)) {
             var a = java.nio.channels.SocketChannel.open(server.getLocalAddress());
             var aPeer = server.accept();
@@ -321,6 +332,7 @@ class IoDriverTest {
             var bPeer = server.accept();
             IoSource srcB = r.register(b);
             assumeTrue(srcB.fd == srcA.fd, "the kernel reused the descriptor");
+            assertThat(srcB.set == srcA.set).as("same set").isEqualTo(shards == 1);
             srcA.close(); // the late second close
 
             for (int i = 0; i < 10; i++) {
@@ -347,22 +359,93 @@ class IoDriverTest {
      * selector's): a runtime that shuts down must give them all back, however many runtimes come and go.
      */
     @ParameterizedTest
-    @MethodSource("drivers")
-    void aRuntimeThatShutsDownReturnsItsDriversDescriptors(String driver, RuntimeFlavor flavor) throws Exception {
+    @MethodSource("parkModes")
+    void aRuntimeThatShutsDownReturnsItsDriversDescriptors(String driver, RuntimeFlavor flavor, String mode) throws Exception {
         java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
         assumeTrue(java.nio.file.Files.isDirectory(fds), "needs /proc/self/fd");
-        try (Runtime warm = runtime(driver, flavor)) {
+        try (Runtime warm = runtime(driver, flavor, mode)) {
             serveOneConnection(warm);
         }
         long before = countOpen(fds);
         for (int i = 0; i < 50; i++) {
-            try (Runtime rt = runtime(driver, flavor)) {
+            try (Runtime rt = runtime(driver, flavor, mode)) {
                 serveOneConnection(rt);
             }
         }
         long after = countOpen(fds);
         assertThat(after - before).as("descriptors left open by 50 runtimes (%d before, %d after)", before, after)
             .isLessThan(20);
+    }
+
+    /**
+     * With {@code weft.io.shards=true} each carrier gets an epoll set of its own and sockets are
+     * spread over them. Many connections, each echoing random payloads in many round trips, all at
+     * once: every byte comes back, whichever carrier's set a socket is in and whoever polls it (its
+     * carrier parked in its set, the carrier between tasks, a searching sibling, the driver thread).
+     * Then the runtime shuts down under load: clients see their connections end, and nothing hangs.
+     */
+    @org.junit.jupiter.api.RepeatedTest(3)
+    void aShardedDriverServesManyConnectionsOnEveryCarrierSet() throws Exception {
+        try (Runtime rt = runtime("epoll", RuntimeFlavor.MULTI_THREAD, SHARDS);
+                TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL, 1024))) {
+            EpollReactor r = (EpollReactor) reactorOf(rt);
+            assertThat(r.shardCount()).as("one set per carrier").isEqualTo(rt.metrics().workerCount());
+            assertThat(r.parksEveryCarrier()).isTrue();
+            var addr = (InetSocketAddress) l.localAddress();
+            rt.spawn(() -> {
+                while (true) {
+                    TcpStream s = l.accept();
+                    io.weft.task.Task.spawn(() -> {
+                        try (s) {
+                            ByteBuffer buf = ByteBuffer.allocate(1024);
+                            while (s.read(buf.clear()) > 0) {
+                                s.writeAll(buf.flip());
+                            }
+                        }
+                        return null;
+                    });
+                }
+            });
+            int conns = 200;
+            int trips = 20;
+            var clients = new java.util.ArrayList<java.util.concurrent.Future<Long>>();
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int c = 0; c < conns; c++) {
+                    long seed = c;
+                    clients.add(pool.submit(() -> {
+                        var rnd = new java.util.Random(seed);
+                        long echoed = 0;
+                        try (Socket s = connect(addr)) {
+                            for (int t = 0; t < trips; t++) {
+                                byte[] b = new byte[1 + rnd.nextInt(4096)];
+                                rnd.nextBytes(b);
+                                s.getOutputStream().write(b);
+                                byte[] back = s.getInputStream().readNBytes(b.length);
+                                assertThat(back).isEqualTo(b);
+                                echoed += b.length;
+                                if (rnd.nextInt(8) == 0) {
+                                    Thread.sleep(rnd.nextInt(3)); // let carriers park in their sets
+                                }
+                            }
+                        }
+                        return echoed;
+                    }));
+                }
+                long total = 0;
+                for (var f : clients) {
+                    total += f.get(60, TimeUnit.SECONDS);
+                }
+                assertThat(total).isPositive();
+            }
+            assertThat(rt.metrics().ioDriverFdRegisteredCount()).as("the listener and every connection")
+                .isGreaterThanOrEqualTo(conns + 1);
+            // Shut down under load: a client mid-conversation sees its connection end, not a hang.
+            Socket busy = connect(addr);
+            assertThat(roundTrip(busy, "before")).isEqualTo("before");
+            rt.close();
+            assertThat(busy.getInputStream().read()).as("the connection ended with the runtime").isEqualTo(-1);
+            busy.close();
+        }
     }
 
     /** One connection served and closed on {@code rt}. */
