@@ -44,8 +44,8 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     /**
      * System property: {@code true} gives each carrier an epoll set of its own (Netty's event loops),
      * in which it waits when it parks; {@code false} (the default) keeps one set for all, waited in by
-     * the driver thread while every carrier is parked. Sharding gained throughput on a contended
-     * machine but raised the 64-connection p99 on a quiet one (docs/benchmarks.md), so it is opt-in.
+     * the driver thread while every carrier is parked. Sharding served no more round trips than
+     * the shared set and raised the 64-connection p99 in every run (docs/benchmarks.md), so it is opt-in.
      */
     public static final String SHARDS_PROP_NAME = "weft.io.shards";
 
