@@ -576,16 +576,11 @@ final class EpollReactor extends Reactor {
      * looked for a while (a long task).
      */
     private final class Shard {
-        private static final VarHandle POLLING;
-        private static final VarHandle LAST_POLL;
         private static final VarHandle PARKED;
 
         static {
             try {
-                MethodHandles.Lookup l = MethodHandles.lookup();
-                POLLING = l.findVarHandle(Shard.class, "polling", boolean.class);
-                LAST_POLL = l.findVarHandle(Shard.class, "lastPoll", long.class);
-                PARKED = l.findVarHandle(Shard.class, "parked", Thread.class);
+                PARKED = MethodHandles.lookup().findVarHandle(Shard.class, "parked", Thread.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -597,8 +592,7 @@ final class EpollReactor extends Reactor {
         final long events;
         final WakePipe wake;
         final int wakeFd;
-        @SuppressWarnings("unused") private volatile boolean polling;
-        @SuppressWarnings("unused") private long lastPoll;
+        private final PollLock polling = new PollLock();
         @SuppressWarnings("unused") private volatile Thread parked;
 
         Shard(int index) throws IOException {
@@ -637,35 +631,25 @@ final class EpollReactor extends Reactor {
         }
 
         boolean isStale(long staleNanos) {
-            return System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos;
+            return polling.isStale(staleNanos);
         }
 
         private boolean tryLock() {
-            return !closed && !(boolean) POLLING.getOpaque(this) && POLLING.compareAndSet(this, false, true);
+            return !closed && polling.tryLock();
         }
 
         /** As Reactor#lockPollingWaking: wakes a holder's blocking wait; false once closed. */
         private boolean lockWaking() {
-            while (!POLLING.compareAndSet(this, false, true)) {
-                if (closed) {
-                    return false;
-                }
-                wake.wake();
-                Thread.onSpinWait();
-            }
-            return true;
+            return polling.lockWaking(wake, () -> closed);
         }
 
         private void unlock() {
-            LAST_POLL.setOpaque(this, System.nanoTime());
-            POLLING.setRelease(this, false);
+            polling.unlock();
         }
 
         void lockForClose() {
             wake.wake(); // the parked carrier's wait returns, sees `closed` and lets go
-            while (!POLLING.compareAndSet(this, false, true)) {
-                Thread.onSpinWait();
-            }
+            polling.lock();
         }
 
         /** Under close(): frees the set. */

@@ -51,15 +51,11 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
 
     private static volatile boolean warned;
     private static final VarHandle SELECTING;
-    private static final VarHandle POLLING;
-    private static final VarHandle LAST_POLL;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             SELECTING = l.findVarHandle(Reactor.class, "selecting", boolean.class);
-            POLLING = l.findVarHandle(Reactor.class, "polling", boolean.class);
-            LAST_POLL = l.findVarHandle(Reactor.class, "lastPoll", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -75,10 +71,8 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
     volatile Runnable driverNudge = () -> { };
     /** Set while the driver thread is in its blocking wait (see {@link #wakeupIfSelecting}). */
     @SuppressWarnings("unused") private volatile boolean selecting;
-    /** The poll lock: held by whoever is polling. */
-    @SuppressWarnings("unused") private volatile boolean polling;
-    /** When a poll last ended (System.nanoTime), opaque. */
-    @SuppressWarnings("unused") private long lastPoll;
+    /** The poll lock: held by whoever is polling; it also records when a poll last ended. */
+    private final PollLock polling = new PollLock();
     private final LongAdder readyEvents = new LongAdder();
     private final LongAdder registrations = new LongAdder();
     private final LongAdder deregistrations = new LongAdder();
@@ -237,14 +231,12 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
 
     /** {@return true if the poll lock was free and is now held} (never once closed) */
     final boolean tryLockPolling() {
-        return !closed && !(boolean) POLLING.getOpaque(this) && POLLING.compareAndSet(this, false, true);
+        return !closed && polling.tryLock();
     }
 
     /** Takes the poll lock, spinning: its other holders only look (microseconds). */
     final void lockPolling() {
-        while (!POLLING.compareAndSet(this, false, true)) {
-            Thread.onSpinWait();
-        }
+        polling.lock();
     }
 
     /**
@@ -253,25 +245,17 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
      * @return false if the reactor closed meanwhile (the lock is not taken)
      */
     final boolean lockPollingWaking() {
-        while (!POLLING.compareAndSet(this, false, true)) {
-            if (closed) {
-                return false;
-            }
-            wakePipe.wake();
-            Thread.onSpinWait();
-        }
-        return true;
+        return polling.lockWaking(wakePipe, () -> closed);
     }
 
     /** Lets go of the poll lock, recording when this poll ended (for {@link #pollIfStale}). */
     final void unlockPolling() {
-        LAST_POLL.setOpaque(this, System.nanoTime());
-        POLLING.setRelease(this, false);
+        polling.unlock();
     }
 
     /** {@return true if no poll has ended for {@code staleNanos}} */
     final boolean pollIsStale(long staleNanos) {
-        return System.nanoTime() - (long) LAST_POLL.getOpaque(this) >= staleNanos;
+        return polling.isStale(staleNanos);
     }
 
     /** The driver thread enters ({@code true}) or leaves its blocking wait. */
@@ -291,7 +275,7 @@ public abstract sealed class Reactor implements AutoCloseable, io.weft.internal.
 
     /** {@return the poll state, for toString} */
     final String pollState() {
-        return "selecting=" + selecting + ", polling=" + polling + ", wakePending=" + wakePipe.isPending();
+        return "selecting=" + selecting + ", polling=" + polling.isLocked() + ", wakePending=" + wakePipe.isPending();
     }
 
     // ---- shared: counters and errors ----
