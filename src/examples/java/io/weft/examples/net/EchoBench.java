@@ -23,7 +23,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
  * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
- * {@code --client-threads N} (default 2), {@code --servers weft,jdk,netty} (also {@code weft-driver}:
+ * {@code --client-threads N} (default 2), {@code --client-assign blocks|rr} (how connections are
+ * dealt to the client threads, default {@code blocks}; {@code rr}, round robin, pairs each client
+ * thread with one Netty event loop: see {@link EchoLoad#EchoLoad(InetSocketAddress, int, int, int, boolean)}),
+ * {@code --servers weft,jdk,netty} (also {@code weft-driver}:
  * Weft with only the driver thread polling the selector; and {@code server+name=value+...}, the same
  * server with those system properties, e.g. {@code weft+weft.io.driver=selector}; a part starting with
  * {@code -} is a JVM option). Writes the table to
@@ -44,6 +47,7 @@ public final class EchoBench {
         int seconds = 5;
         int size = 64;
         int clientThreads = 2;
+        boolean roundRobin = false;
         List<String> servers = List.of("weft", "jdk", "netty");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -53,13 +57,18 @@ public final class EchoBench {
                 case "--size" -> size = Integer.parseInt(args[++i]);
                 case "--client-threads" -> clientThreads = Integer.parseInt(args[++i]);
                 case "--servers" -> servers = List.of(args[++i].split(","));
+                case "--client-assign" -> roundRobin = switch (args[++i]) {
+                    case "rr" -> true;
+                    case "blocks" -> false;
+                    default -> throw new IllegalArgumentException("--client-assign takes blocks or rr, not " + args[i]);
+                };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                    + " (--rounds, --conns, --seconds, --size, --client-threads, --servers)");
+                    + " (--rounds, --conns, --seconds, --size, --client-threads, --client-assign, --servers)");
             }
         }
         System.out.printf("echo benchmark: %s, %s connections, %d-byte messages, %d round(s) of 2 s warm-up + %d s,"
-            + " %d client threads, %d cores%n", servers, Arrays.toString(conns), size, rounds, seconds,
-            clientThreads, java.lang.Runtime.getRuntime().availableProcessors());
+            + " %d client threads (connections dealt %s), %d cores%n", servers, Arrays.toString(conns), size, rounds,
+            seconds, clientThreads, roundRobin ? "round robin" : "in blocks", java.lang.Runtime.getRuntime().availableProcessors());
         Map<String, List<EchoLoad.Result>> results = new LinkedHashMap<>();
         for (int c : conns) {
             for (String s : servers) {
@@ -69,7 +78,7 @@ public final class EchoBench {
         for (int r = 1; r <= rounds; r++) {
             for (int c : conns) {
                 for (String s : servers) {
-                    EchoLoad.Result res = runOne(s, c, size, clientThreads, seconds);
+                    EchoLoad.Result res = runOne(s, c, size, clientThreads, roundRobin, seconds);
                     results.get(key(s, c)).add(res);
                     System.out.printf(Locale.ROOT, "round %d  %-6s %5d conns  %,10.0f round trips/s  p50 %7.1f us"
                         + "  p99 %8.1f us  p99.9 %8.1f us%s%n", r, s, c, res.perSecond(), res.p50Nanos() / 1e3,
@@ -121,7 +130,8 @@ public final class EchoBench {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, int seconds) throws Exception {
+    static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, boolean roundRobin,
+            int seconds) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         // "weft+weft.io.driver=selector": the same server with system properties set; a part that
         // starts with "-" is a JVM option (e.g. "weft+-XX:StartFlightRecording=filename=w.jfr").
@@ -150,7 +160,8 @@ public final class EchoBench {
                 throw new IOException(server + " server did not start (exit " + p.waitFor() + ")");
             }
             Thread.ofPlatform().daemon().start(() -> out.lines().forEach(l -> System.err.println("[" + server + "] " + l)));
-            var load = new EchoLoad(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), conns, size, clientThreads);
+            var load = new EchoLoad(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), conns, size, clientThreads,
+                roundRobin);
             return load.run(2_000, seconds * 1_000L);
         } finally {
             p.destroy();
