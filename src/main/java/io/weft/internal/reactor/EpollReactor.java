@@ -250,6 +250,17 @@ final class EpollReactor extends Reactor {
         return shards == null ? 0 : shards.length;
     }
 
+    /** {@return how many readiness events carrier {@code index}'s set has delivered} (for tests) */
+    long shardReadyCount(int index) {
+        return shards[index].readyCount();
+    }
+
+    /** {@return the index of the carrier's set {@code src} is in, or -1 when unsharded} (for tests) */
+    int shardOf(IoSource src) {
+        Shard s = shards == null ? null : shardBySet(src.set);
+        return s == null ? -1 : s.index;
+    }
+
     @Override
     public boolean parksEveryCarrier() {
         return shards != null;
@@ -442,17 +453,18 @@ final class EpollReactor extends Reactor {
 
     /** Holding the poll lock: one epoll_wait on the driver's own set, then its events. */
     private boolean waitLocked(int timeoutMillis) throws IOException {
-        return waitLocked(epfd, events, wakeFd, wakePipe, timeoutMillis);
+        return waitLocked(epfd, events, wakeFd, wakePipe, timeoutMillis) > 0;
     }
 
     /**
      * Holding the lock of {@code set}: one epoll_wait, then its events.
      *
-     * @return true if a source was ready
+     * @return how many sources were ready (for the driver's own set when sharded: how many of the
+     *     carriers' sets it found ready and looked into)
      */
-    private boolean waitLocked(int set, long array, int wfd, WakePipe pipe, int timeoutMillis) throws IOException {
+    private int waitLocked(int set, long array, int wfd, WakePipe pipe, int timeoutMillis) throws IOException {
         int n = Epoll.wait(set, array, MAX_EVENTS, timeoutMillis);
-        boolean found = false;
+        int found = 0;
         for (int i = 0; i < n; i++) {
             long ev = Epoll.event(array, i);
             int fd = Epoll.descriptor(ev);
@@ -463,8 +475,8 @@ final class EpollReactor extends Reactor {
             if (shards != null && set == epfd) {
                 // The shared set holds the shards' sets, not sockets: look into the one that is ready.
                 Shard s = shardBySet(fd);
-                if (s != null) {
-                    found |= s.look();
+                if (s != null && s.look()) {
+                    found++;
                 }
                 continue;
             }
@@ -488,7 +500,7 @@ final class EpollReactor extends Reactor {
             }
             countReady();
             src.publish(ops);
-            found = true;
+            found++;
         }
         return found;
     }
@@ -577,10 +589,12 @@ final class EpollReactor extends Reactor {
      */
     private final class Shard {
         private static final VarHandle PARKED;
+        private static final VarHandle READY;
 
         static {
             try {
                 PARKED = MethodHandles.lookup().findVarHandle(Shard.class, "parked", Thread.class);
+                READY = MethodHandles.lookup().findVarHandle(Shard.class, "ready", long.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -594,6 +608,8 @@ final class EpollReactor extends Reactor {
         final int wakeFd;
         private final PollLock polling = new PollLock();
         @SuppressWarnings("unused") private volatile Thread parked;
+        /** Readiness events this set delivered; written by the lock's holder (see {@link #readyCount}). */
+        @SuppressWarnings("unused") private long ready;
 
         Shard(int index) throws IOException {
             this.index = index;
@@ -669,13 +685,28 @@ final class EpollReactor extends Reactor {
 
         private boolean lookAndUnlock() {
             try {
-                return !closed && waitLocked(epfd, events, wakeFd, wake, 0);
+                return !closed && waitHere(0);
             } catch (IOException e) {
                 pollFailed("epoll_wait", e);
                 return false;
             } finally {
                 unlock();
             }
+        }
+
+        /** Holding this set's lock: one epoll_wait on it, then its events; {@return true if a source was ready} */
+        private boolean waitHere(int timeoutMillis) throws IOException {
+            int n = waitLocked(epfd, events, wakeFd, wake, timeoutMillis);
+            if (n == 0) {
+                return false;
+            }
+            READY.setOpaque(this, (long) READY.getOpaque(this) + n); // only the lock's holder writes
+            return true;
+        }
+
+        /** {@return how many readiness events this set has delivered} (for tests) */
+        long readyCount() {
+            return (long) READY.getOpaque(this);
         }
 
         /** The carrier's wait; see IoPoller#parkedPoll. */
@@ -689,9 +720,9 @@ final class EpollReactor extends Reactor {
                 }
                 if (!stillParked.getAsBoolean()) {
                     // Woken while another poller held the lock: its look may have drained our wake byte.
-                    return waitLocked(epfd, events, wakeFd, wake, 0) ? 1 : 0;
+                    return waitHere(0) ? 1 : 0;
                 }
-                return waitLocked(epfd, events, wakeFd, wake, -1) ? 1 : 0;
+                return waitHere(-1) ? 1 : 0;
             } catch (IOException e) {
                 pollFailed("epoll_wait", e);
                 return 0;

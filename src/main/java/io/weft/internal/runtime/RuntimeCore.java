@@ -116,9 +116,13 @@ public final class RuntimeCore implements TaskOwner {
         if (scheduler != null) {
             WeftScheduler sched = scheduler;
             if (CARRIERS_POLL_IO) {
-                time.ioPolling(() -> !sched.allCarriersParked(), r -> sched.io = r, sched.workerCount());
+                time.ioPolling(() -> !sched.allCarriersParked(), r -> {
+                    sched.io = r;
+                    sched.pokeParked(); // with a set per carrier, parked carriers move into theirs
+                }, sched.workerCount());
                 TimeDriver t = time;
                 scheduler.parkInPollerAllowed = () -> !t.isPaused(); // paused time: the driver thread polls
+                time.onResume(sched::pokeParked);
             }
             if (CARRIERS_POLL_TIMERS) {
                 time.carriersPollTimers(() -> !sched.allCarriersParked());

@@ -375,20 +375,37 @@ public final class Carrier extends Thread {
         PARK_COUNT.setOpaque(this, (long) PARK_COUNT.getOpaque(this) + 1);
         PARKED.setOpaque(this, true);
         runHook(sched.config.onThreadPark());
-        IoPoller io = sched.io;
-        boolean selfWoken = (sched.parkInPoller != WeftScheduler.PARK_IN_POLLER_OFF || (io != null && io.parksEveryCarrier()))
-            && parkInPoller(sched, io);
-        while (sleeping && sched.runState == WeftScheduler.RUNNING) {
+        boolean selfWoken = tryParkInPoller(sched);
+        while (!selfWoken && sleeping && sched.runState == WeftScheduler.RUNNING) {
             LockSupport.park(this);
+            if (sleeping && sched.io != null && sched.io.parksEveryCarrier()) {
+                // Still parked, and the reactor (opened since, or with time resumed) gives this carrier
+                // a set of its own: wait there, or readiness in it would wait for the driver thread's
+                // stale look (WeftScheduler#pokeParked). A spurious wake-up costs the same check.
+                selfWoken = tryParkInPoller(sched);
+            }
         }
         runHook(sched.config.onThreadUnpark());
         UNPARKED_AT.setOpaque(this, System.nanoTime());
         PARKED.setOpaque(this, false);
         // notifyParked counted this carrier as searching when it woke it; readiness did not.
         searching = !selfWoken;
-        io = sched.io;
+        IoPoller io = sched.io;
         if (io != null) {
             io.carrierWoke();
+        }
+    }
+
+    private boolean tryParkInPoller(WeftScheduler sched) {
+        IoPoller io = sched.io;
+        return (sched.parkInPoller != WeftScheduler.PARK_IN_POLLER_OFF || (io != null && io.parksEveryCarrier()))
+            && parkInPoller(sched, io);
+    }
+
+    /** Wakes this carrier's OS thread if it parks outside the I/O driver, without unparking it; see {@link #park}. */
+    void poke() {
+        if (isParked() && !inPoller) {
+            LockSupport.unpark(this);
         }
     }
 

@@ -232,6 +232,17 @@ public final class WeftScheduler implements Executor {
         idle.notifyParked(); // the loop may have offered nothing: keep the fence
     }
 
+    /**
+     * Moves parked carriers into the I/O driver's wait when it has one per carrier: called when the
+     * reactor opens and when paused time resumes, since a carrier that parked before (or during the
+     * pause) waits outside its epoll set. Each stays parked and looks at nothing else.
+     */
+    public void pokeParked() {
+        for (Carrier c : carriers) {
+            c.poke();
+        }
+    }
+
     /** {@return true when every carrier is parked (a snapshot: one may wake right after)} */
     public boolean allCarriersParked() {
         return idle.unparkedCount() == 0;

@@ -238,7 +238,11 @@ public final class TimeDriver {
             }
         } else if (r != null && nanos == 0 && r.hasParkedPoller()) {
             return; // parked carriers look at I/O themselves
-        } else if (r != null && cp != null && cp.getAsBoolean()) {
+        } else if (r != null && cp != null && (cp.getAsBoolean() || (r.parksEveryCarrier() && !isPaused()))) {
+            // With a set per carrier (and time running) this thread never waits in the sets either:
+            // a carrier on its way into its set, or one that parked before the reactor opened (moved
+            // in by pokeParked), is covered by the stale look. Waiting here would only be woken
+            // again when the last carrier enters its set, a system call on each side per park.
             // Carriers are awake and poll the selector: wait for timers, and check on I/O now and then.
             r.pollIfStale(STALE_IO_NANOS);
             long wait = nanos < 0 ? STALE_IO_NANOS : Math.min(nanos, STALE_IO_NANOS);
@@ -325,6 +329,22 @@ public final class TimeDriver {
             }
         }
         wakeDriver();
+        Runnable r = onResume;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    private volatile Runnable onResume;
+
+    /**
+     * Sets what runs after the clock resumes (the runtime moves parked carriers back into the I/O
+     * driver's wait, which paused time keeps them out of).
+     *
+     * @param r run on the thread that calls {@link #resume}
+     */
+    public void onResume(Runnable r) {
+        this.onResume = r;
     }
 
     /** {@return true while the clock is paused} */

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -47,7 +48,10 @@ class IoDriverTest {
     }
 
     static Stream<Arguments> parkModes() {
-        return drivers().flatMap(a -> (a.get()[0].equals("epoll") ? Stream.of("false", "last", "any", SHARDS) : Stream.of("false"))
+        // Sets per carrier need carriers: on the current-thread flavour the shards mode is the default.
+        return drivers().flatMap(a -> (a.get()[0].equals("epoll")
+                ? Stream.of("false", "last", "any", SHARDS).filter(m -> !m.equals(SHARDS) || a.get()[1] == RuntimeFlavor.MULTI_THREAD)
+                : Stream.of("false"))
             .map(m -> Arguments.of(a.get()[0], a.get()[1], m)));
     }
 
@@ -64,12 +68,17 @@ class IoDriverTest {
      * time), or, for {@link #SHARDS}, with {@code weft.io.shards=true} (read when the reactor opens).
      */
     static Runtime runtime(String driver, RuntimeFlavor flavor, String mode) throws Exception {
+        return runtime(driver, WeftTesting.builder(flavor), mode);
+    }
+
+    /** As {@link #runtime(String, RuntimeFlavor, String)}, built from {@code builder}. */
+    static Runtime runtime(String driver, Runtime.Builder builder, String mode) throws Exception {
         boolean shards = mode.equals(SHARDS);
         String prop = shards ? Reactor.SHARDS_PROP_NAME : "weft.io.parkInPoller";
         String before = System.getProperty(prop);
         System.setProperty(prop, shards ? "true" : mode);
         try {
-            return runtime(driver, flavor);
+            return runtime(driver, builder);
         } finally {
             if (before == null) {
                 System.clearProperty(prop);
@@ -81,10 +90,15 @@ class IoDriverTest {
 
     /** A runtime whose reactor is the given driver (the property is read when the first socket opens). */
     static Runtime runtime(String driver, RuntimeFlavor flavor) throws Exception {
+        return runtime(driver, WeftTesting.builder(flavor));
+    }
+
+    /** As {@link #runtime(String, RuntimeFlavor)}, built from {@code builder}. */
+    static Runtime runtime(String driver, Runtime.Builder builder) throws Exception {
         if (driver.equals("epoll")) {
             assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
         }
-        Runtime rt = WeftTesting.runtime(flavor);
+        Runtime rt = WeftTesting.build(builder);
         String before = System.getProperty(Reactor.DRIVER_PROP_NAME);
         System.setProperty(Reactor.DRIVER_PROP_NAME, driver);
         try {
@@ -295,7 +309,10 @@ class IoDriverTest {
                     });
                 }
             });
-            try (Socket spinner = connect(addr); Socket other = connect(addr)) {
+            // With a set per carrier, a third connection in between takes the other set's turn (round
+            // robin), so `other` lands in the spinner's set: only the driver thread's stale look finds it.
+            try (Socket spinner = connect(addr); Socket spacer = mode.equals(SHARDS) ? connect(addr) : null;
+                    Socket other = connect(addr)) {
                 roundTrip(other, "warm");
                 Thread.sleep(50); // every carrier parks; one waits in the driver
                 spinner.getOutputStream().write('S');
@@ -316,14 +333,18 @@ class IoDriverTest {
      * land in different sets (round robin) and each close must use its own.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
-    void aLateSecondCloseLeavesTheSocketThatReusedTheDescriptorAlone(int shards) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"1, true", "2, false", "2, true"})
+    void aLateSecondCloseLeavesTheSocketThatReusedTheDescriptorAlone(int shards, boolean sameSet) throws Exception {
         assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
         EpollReactor r = new EpollReactor("test", shards);
-        try (var server = java.nio.channels.ServerSocketChannel.open().bind(LOCAL)) {
+        try (var server = java.nio.channels.ServerSocketChannel.open().bind(LOCAL);
+                var spacer = java.nio.channels.Pipe.open().source()) {
             var a = java.nio.channels.SocketChannel.open(server.getLocalAddress());
             var aPeer = server.accept();
             IoSource srcA = r.register(a);
+            if (shards > 1 && sameSet) {
+                r.register(spacer); // takes the other set's turn, so the next socket lands in srcA's set
+            }
             srcA.close();
             a.close();
             aPeer.close();
@@ -332,7 +353,7 @@ class IoDriverTest {
             var bPeer = server.accept();
             IoSource srcB = r.register(b);
             assumeTrue(srcB.fd == srcA.fd, "the kernel reused the descriptor");
-            assertThat(srcB.set == srcA.set).as("same set").isEqualTo(shards == 1);
+            assertThat(srcB.set == srcA.set).as("same set").isEqualTo(sameSet);
             srcA.close(); // the late second close
 
             for (int i = 0; i < 10; i++) {
@@ -351,6 +372,158 @@ class IoDriverTest {
             bPeer.close();
         } finally {
             r.close();
+        }
+    }
+
+    /**
+     * Closing a source takes its descriptor out of the epoll set it was put in, whichever carrier's
+     * set that is, even while the channel itself stays open (a second registration of it would
+     * otherwise find it still there).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3})
+    void closingASourceTakesItOutOfItsOwnSet(int shards) throws Exception {
+        assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
+        EpollReactor r = new EpollReactor("test", shards);
+        var open = new java.util.ArrayList<java.nio.channels.SocketChannel>();
+        try (var server = java.nio.channels.ServerSocketChannel.open().bind(LOCAL)) {
+            var seen = new java.util.HashSet<Integer>();
+            for (int i = 0; i < 2 * shards; i++) {
+                var ch = java.nio.channels.SocketChannel.open(server.getLocalAddress());
+                open.add(ch);
+                open.add(server.accept());
+                IoSource src = r.register(ch);
+                seen.add(r.shardOf(src));
+                assertThat(Epoll.ctl(src.set, Epoll.CTL_ADD, src.fd, Epoll.EPOLLIN)).as("registered in its set")
+                    .isNotZero();
+                src.close();
+                assertThat(Epoll.ctl(src.set, Epoll.CTL_ADD, src.fd, Epoll.EPOLLIN)).as("gone from its set after close")
+                    .isZero();
+                assertThat(Epoll.ctl(src.set, Epoll.CTL_DEL, src.fd, 0)).isZero();
+            }
+            assertThat(seen).as("the sets the sockets went to").hasSize(shards == 1 ? 1 : shards);
+        } finally {
+            for (var ch : open) {
+                ch.close();
+            }
+            r.close();
+        }
+    }
+
+    /**
+     * With a set per carrier, readiness wakes the carrier whose set holds the socket, and the woken
+     * task runs there: no hop through the driver thread and the inject queue. Two connections land
+     * in the two sets (round robin); each makes round trips with pauses in between, so that every
+     * carrier has parked in its own set before the next message comes.
+     */
+    @org.junit.jupiter.api.RepeatedTest(2)
+    void readinessWakesTheCarrierThatWaitsInTheSocketsSet() throws Exception {
+        try (Runtime rt = runtime("epoll", RuntimeFlavor.MULTI_THREAD, SHARDS);
+                TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+            EpollReactor r = (EpollReactor) reactorOf(rt);
+            assertThat(r.shardCount()).isEqualTo(2);
+            var addr = (InetSocketAddress) l.localAddress();
+            var owners = new java.util.ArrayList<Integer>();
+            for (int c = 0; c < 2; c++) {
+                echoOne(rt, l);
+                try (Socket s = connect(addr)) {
+                    assertThat(roundTrip(s, "warm")).isEqualTo("warm");
+                    Thread.sleep(20);
+                    long[] ready = {r.shardReadyCount(0), r.shardReadyCount(1)};
+                    long[] polls = {rt.metrics().workerPollCount(0), rt.metrics().workerPollCount(1)};
+                    long remote = rt.metrics().remoteScheduleCount();
+                    int trips = 40;
+                    for (int i = 0; i < trips; i++) {
+                        Thread.sleep(2); // both carriers park, each in its own set
+                        assertThat(roundTrip(s, "m" + i)).isEqualTo("m" + i);
+                    }
+                    long[] readyD = {r.shardReadyCount(0) - ready[0], r.shardReadyCount(1) - ready[1]};
+                    long[] pollsD = {rt.metrics().workerPollCount(0) - polls[0], rt.metrics().workerPollCount(1) - polls[1]};
+                    int k = readyD[0] > readyD[1] ? 0 : 1;
+                    String state = "ready per set " + java.util.Arrays.toString(readyD) + ", polls per carrier "
+                        + java.util.Arrays.toString(pollsD);
+                    assertThat(readyD[k]).as("readiness in the socket's set: " + state).isGreaterThanOrEqualTo(trips * 3 / 4);
+                    assertThat(readyD[1 - k]).as("readiness in the other set: " + state).isLessThan(trips / 4);
+                    assertThat(pollsD[k]).as("tasks run by the set's carrier: " + state).isGreaterThanOrEqualTo(trips * 3 / 4);
+                    assertThat(pollsD[1 - k]).as("tasks run by the other carrier: " + state).isLessThan(trips / 4);
+                    assertThat(rt.metrics().remoteScheduleCount() - remote).as("wake-ups through the inject queue")
+                        .isLessThan(trips / 4);
+                    owners.add(k);
+                }
+            }
+            assertThat(owners).as("the two connections' sets").containsExactlyInAnyOrder(0, 1);
+        }
+    }
+
+    /**
+     * With a set per carrier, carriers that parked before the reactor opened (no socket yet), or
+     * while the clock was paused, are moved into their sets when it opens or when time resumes: else
+     * readiness in their sets would wait for the driver thread's stale look, a millisecond later.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void parkedCarriersMoveIntoTheirSetsWhenTheReactorOpensOrTimeResumes(boolean paused) throws Exception {
+        assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
+        String[] props = {Reactor.DRIVER_PROP_NAME, Reactor.SHARDS_PROP_NAME};
+        String[] before = {System.getProperty(props[0]), System.getProperty(props[1])};
+        System.setProperty(props[0], "epoll");
+        System.setProperty(props[1], "true");
+        try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).startPaused(paused))) {
+            Thread.sleep(50); // both carriers park, with no reactor yet
+            rt.blockOn(() -> {
+                TcpListener.bind(LOCAL).close(); // opens the reactor
+                return null;
+            });
+            EpollReactor r = (EpollReactor) reactorOf(rt);
+            assertThat(r.shardCount()).isEqualTo(2);
+            if (paused) {
+                Thread.sleep(50);
+                assertThat(r.hasParkedPoller()).as("paused: carriers park outside their sets").isFalse();
+                rt.blockOn(() -> {
+                    io.weft.time.Time.resume();
+                    return null;
+                });
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!r.hasParkedPoller() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(r.hasParkedPoller()).as("every carrier waits in its own set").isTrue();
+        } finally {
+            for (int i = 0; i < 2; i++) {
+                if (before[i] == null) {
+                    System.clearProperty(props[i]);
+                } else {
+                    System.setProperty(props[i], before[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * With a set per carrier and the clock paused, carriers park outside their sets and the driver
+     * thread waits in its own set, which holds the carriers' sets: readiness in any of them must
+     * still reach the task. Several connections, so both sets are used.
+     */
+    @Test
+    void aPausedClockStillHearsReadinessInEveryCarriersSet() throws Exception {
+        try (Runtime rt = runtime("epoll", WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).startPaused(true), SHARDS);
+                TcpListener l = rt.blockOn(() -> TcpListener.bind(LOCAL))) {
+            EpollReactor r = (EpollReactor) reactorOf(rt);
+            assertThat(r.shardCount()).isEqualTo(2);
+            var addr = (InetSocketAddress) l.localAddress();
+            long[] before = {r.shardReadyCount(0), r.shardReadyCount(1)};
+            for (int c = 0; c < 4; c++) {
+                echoOne(rt, l);
+                try (Socket s = connect(addr)) {
+                    for (int i = 0; i < 10; i++) {
+                        Thread.sleep(1);
+                        assertThat(roundTrip(s, c + ":" + i)).isEqualTo(c + ":" + i);
+                    }
+                }
+            }
+            assertThat(r.shardReadyCount(0) - before[0]).as("readiness heard in set 0").isPositive();
+            assertThat(r.shardReadyCount(1) - before[1]).as("readiness heard in set 1").isPositive();
         }
     }
 
