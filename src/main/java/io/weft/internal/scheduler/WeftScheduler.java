@@ -404,6 +404,15 @@ public final class WeftScheduler implements Executor {
         return carriers[i].pollCount();
     }
 
+    /**
+     * {@return how many times carrier {@code i} gave its core to the OS scheduler after running long without parking}
+     *
+     * @param i the carrier's index
+     */
+    public long workerCoreYieldCount(int i) {
+        return carriers[i].coreYieldCount();
+    }
+
     /** @param i carrier index @return tasks stolen by carrier i */
     public long workerStealCount(int i) {
         return carriers[i].stealCount();
