@@ -437,9 +437,16 @@ public final class Carrier extends Thread {
             && parkInPoller(sched, io);
     }
 
-    /** Wakes this carrier's OS thread if it parks outside the I/O driver, without unparking it; see {@link #park}. */
+    /**
+     * Wakes this carrier's OS thread if it is parked, without unparking it in the scheduler's
+     * accounting; see {@link #park}. It reads {@code sleeping}, which the carrier sets (volatile)
+     * before it reads the reactor and the clock, so a carrier on its way to park either sees what the
+     * poker changed or gets the wake-up. A carrier inside the driver's wait gets one too: it may be
+     * about to leave it (woken while time was paused) and park outside its set; the extra pass of
+     * its retry loop costs nothing else.
+     */
     void poke() {
-        if (isParked() && !inPoller) {
+        if (sleeping) {
             LockSupport.unpark(this);
         }
     }

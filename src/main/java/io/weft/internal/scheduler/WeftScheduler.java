@@ -238,6 +238,10 @@ public final class WeftScheduler implements Executor {
      * pause) waits outside its epoll set. Each stays parked and looks at nothing else.
      */
     public void pokeParked() {
+        IoPoller poller = io;
+        if (poller == null || !poller.parksEveryCarrier()) {
+            return; // only carriers with a set of their own wait anywhere but in LockSupport.park
+        }
         for (Carrier c : carriers) {
             c.poke();
         }
