@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code scripts/demo echo-bench}: the echo benchmark. Starts each echo server of {@link EchoServers}
  * in a JVM of its own (two workers each), drives it with {@link EchoLoad} from this JVM, and prints
- * round trips per second and round-trip percentiles, Weft vs the JDK's own poller vs Netty, same run.
+ * round trips per second, round-trip percentiles and the server's CPU time per round trip, Weft vs
+ * the JDK's own poller vs Netty, same run.
  *
  * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
  * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
@@ -81,8 +82,9 @@ public final class EchoBench {
                     EchoLoad.Result res = runOne(s, c, size, clientThreads, roundRobin, seconds);
                     results.get(key(s, c)).add(res);
                     System.out.printf(Locale.ROOT, "round %d  %-6s %5d conns  %,10.0f round trips/s  p50 %7.1f us"
-                        + "  p99 %8.1f us  p99.9 %8.1f us%s%n", r, s, c, res.perSecond(), res.p50Nanos() / 1e3,
-                        res.p99Nanos() / 1e3, res.p999Nanos() / 1e3, res.errors() > 0 ? "  errors " + res.errors() : "");
+                        + "  p99 %8.1f us  p99.9 %8.1f us  server CPU %5.1f us/trip, %4.2f cores%s%n", r, s, c,
+                        res.perSecond(), res.p50Nanos() / 1e3, res.p99Nanos() / 1e3, res.p999Nanos() / 1e3,
+                        res.serverCpuMicrosPerTrip(), res.serverCores(), res.errors() > 0 ? "  errors " + res.errors() : "");
                 }
             }
         }
@@ -101,20 +103,22 @@ public final class EchoBench {
 
     static String table(Map<String, List<EchoLoad.Result>> results, int[] conns, List<String> servers, int rounds) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| connections | server | round trips/s (median) | p50 µs | p99 µs | p99.9 µs | vs JDK poller | vs Netty |\n");
-        sb.append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| connections | server | round trips/s (median) | p50 µs | p99 µs | p99.9 µs | server CPU µs/trip | vs JDK poller | vs Netty |\n");
+        sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (int c : conns) {
             double jdk = median(results.get(key("jdk", c)), EchoLoad.Result::perSecond);
             double netty = median(results.get(key("netty", c)), EchoLoad.Result::perSecond);
             for (String s : servers) {
                 List<EchoLoad.Result> rs = results.get(key(s, c));
                 double tput = median(rs, EchoLoad.Result::perSecond);
-                sb.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.0f | %.0f | %.0f | %s | %s |%n", c, s, tput,
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.0f | %.0f | %.0f | %.1f | %s | %s |%n", c, s, tput,
                     median(rs, r -> r.p50Nanos() / 1e3), median(rs, r -> r.p99Nanos() / 1e3),
-                    median(rs, r -> r.p999Nanos() / 1e3), ratio(tput, jdk), ratio(tput, netty)));
+                    median(rs, r -> r.p999Nanos() / 1e3), median(rs, EchoLoad.Result::serverCpuMicrosPerTrip),
+                    ratio(tput, jdk), ratio(tput, netty)));
             }
         }
-        sb.append(String.format(Locale.ROOT, "%nMedians over %d round(s); ratios are throughput, above 1 = faster.%n", rounds));
+        sb.append(String.format(Locale.ROOT, "%nMedians over %d round(s); ratios are throughput, above 1 = faster. Server CPU"
+            + " is the server process's CPU time over the measurement, per round trip.%n", rounds));
         return sb.toString();
     }
 
@@ -162,7 +166,9 @@ public final class EchoBench {
             Thread.ofPlatform().daemon().start(() -> out.lines().forEach(l -> System.err.println("[" + server + "] " + l)));
             var load = new EchoLoad(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), conns, size, clientThreads,
                 roundRobin);
-            return load.run(2_000, seconds * 1_000L);
+            ProcessHandle serverProcess = p.toHandle();
+            return load.run(2_000, seconds * 1_000L,
+                () -> serverProcess.info().totalCpuDuration().map(d -> d.toNanos()).orElse(-1L));
         } finally {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {

@@ -20,10 +20,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class EchoLoad {
     /** What one run measured. */
-    public record Result(long roundTrips, double seconds, long p50Nanos, long p99Nanos, long p999Nanos, long errors) {
+    public record Result(long roundTrips, double seconds, long p50Nanos, long p99Nanos, long p999Nanos, long errors,
+            long serverCpuNanos) {
         /** {@return round trips per second} */
         public double perSecond() {
             return roundTrips / seconds;
+        }
+
+        /** {@return the server's CPU time per round trip in microseconds, or NaN if unknown} */
+        public double serverCpuMicrosPerTrip() {
+            return serverCpuNanos < 0 || roundTrips == 0 ? Double.NaN : serverCpuNanos / 1e3 / roundTrips;
+        }
+
+        /** {@return how many cores the server kept busy on average, or NaN if unknown} */
+        public double serverCores() {
+            return serverCpuNanos < 0 ? Double.NaN : serverCpuNanos / 1e9 / seconds;
         }
     }
 
@@ -180,6 +191,19 @@ public final class EchoLoad {
      * @throws Exception if connecting fails
      */
     public Result run(long warmupMillis, long measureMillis) throws Exception {
+        return run(warmupMillis, measureMillis, () -> -1);
+    }
+
+    /**
+     * Connects, warms up, measures, and reads the server's CPU time around the measurement.
+     *
+     * @param warmupMillis warm-up
+     * @param measureMillis measurement
+     * @param serverCpuNanos the server's cumulative CPU time, or -1 if unknown
+     * @return the figures
+     * @throws Exception if connecting fails
+     */
+    public Result run(long warmupMillis, long measureMillis, java.util.function.LongSupplier serverCpuNanos) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         List<Worker> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -197,6 +221,7 @@ public final class EchoLoad {
             running.add(Thread.ofPlatform().name("echo-load").start(w));
         }
         Thread.sleep(warmupMillis);
+        long cpu0 = serverCpuNanos.getAsLong();
         long t0 = System.nanoTime();
         for (Worker w : workers) {
             w.recording = true;
@@ -206,6 +231,8 @@ public final class EchoLoad {
             w.recording = false;
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long cpu1 = serverCpuNanos.getAsLong();
+        long cpu = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
         stop.set(true);
         for (Thread t : running) {
             t.join();
@@ -227,7 +254,7 @@ public final class EchoLoad {
             }
             System.out.println(b);
         }
-        return new Result(total, seconds, pct(all, 0.50), pct(all, 0.99), pct(all, 0.999), errors);
+        return new Result(total, seconds, pct(all, 0.50), pct(all, 0.99), pct(all, 0.999), errors, cpu);
     }
 
     static long pct(long[] sorted, double p) {
