@@ -255,6 +255,14 @@ final class EpollReactor extends Reactor {
         return shards[index].readyCount();
     }
 
+    /** Carriers' sets found ready by a wait in the driver's own set (paused time); for tests. */
+    private volatile long masterLooks;
+
+    /** {@return how many times a wait in the driver's own set found a carrier's set ready} (for tests) */
+    long masterLookCount() {
+        return masterLooks;
+    }
+
     /** {@return the index of the carrier's set {@code src} is in, or -1 when unsharded} (for tests) */
     int shardOf(IoSource src) {
         Shard s = shards == null ? null : shardBySet(src.set);
@@ -477,6 +485,7 @@ final class EpollReactor extends Reactor {
                 Shard s = shardBySet(fd);
                 if (s != null && s.look()) {
                     found++;
+                    masterLooks++; // under the driver's own poll lock, the only one that waits here
                 }
                 continue;
             }

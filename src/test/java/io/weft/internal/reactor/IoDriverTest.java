@@ -511,6 +511,7 @@ class IoDriverTest {
             assertThat(r.shardCount()).isEqualTo(2);
             var addr = (InetSocketAddress) l.localAddress();
             long[] before = {r.shardReadyCount(0), r.shardReadyCount(1)};
+            long masterBefore = r.masterLookCount();
             for (int c = 0; c < 4; c++) {
                 echoOne(rt, l);
                 try (Socket s = connect(addr)) {
@@ -522,6 +523,10 @@ class IoDriverTest {
             }
             assertThat(r.shardReadyCount(0) - before[0]).as("readiness heard in set 0").isPositive();
             assertThat(r.shardReadyCount(1) - before[1]).as("readiness heard in set 1").isPositive();
+            // Heard by the driver thread's wait in its own set, not by its look at stale sets a
+            // millisecond later: 40 round trips, each with at least one wake-up through that wait.
+            assertThat(r.masterLookCount() - masterBefore).as("sets found ready by the driver's own wait")
+                .isGreaterThanOrEqualTo(20);
         }
     }
 
