@@ -602,8 +602,9 @@ final class EpollReactor extends Reactor {
 
         static {
             try {
-                PARKED = MethodHandles.lookup().findVarHandle(Shard.class, "parked", Thread.class);
-                READY = MethodHandles.lookup().findVarHandle(Shard.class, "ready", long.class);
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                PARKED = l.findVarHandle(Shard.class, "parked", Thread.class);
+                READY = l.findVarHandle(Shard.class, "ready", long.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }

@@ -160,8 +160,10 @@ public final class Carrier extends Thread {
      * millisecond or more on this kind of machine, and that wait lands in every round trip it is part
      * of. A {@code Thread.yield()} of the carrier's own OS thread ({@code sched_yield}) hands the core
      * over early; with nobody waiting it returns at once, about a microsecond per 200 µs of running.
-     * Measured in docs/benchmarks.md ("A carrier that never sleeps"): p99 a third lower on echo and
-     * HTTP with two cores shared by server and client, throughput unchanged within noise.
+     * Measured in docs/benchmarks.md ("a carrier that never sleeps"), two cores shared by server and
+     * client: p99 a third lower on echo at 64 connections and on HTTP, HTTP requests a second level or
+     * higher; echo throughput at 64 connections up to 15 % lower in some rounds, since the core is
+     * handed over with fewer ready connections batched per stretch.
      */
     static final long OS_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("weft.osYieldMicros", 200));
     /** When this carrier last yielded its core (see {@link #OS_YIELD_NANOS}). */
@@ -413,7 +415,8 @@ public final class Carrier extends Thread {
         boolean selfWoken = tryParkInPoller(sched);
         while (!selfWoken && sleeping && sched.runState == WeftScheduler.RUNNING) {
             LockSupport.park(this);
-            if (sleeping && sched.io != null && sched.io.parksEveryCarrier()) {
+            IoPoller io = sched.io;
+            if (sleeping && io != null && io.parksEveryCarrier()) {
                 // Still parked, and the reactor (opened since, or with time resumed) gives this carrier
                 // a set of its own: wait there, or readiness in it would wait for the driver thread's
                 // stale look (WeftScheduler#pokeParked). A spurious wake-up costs the same check.
