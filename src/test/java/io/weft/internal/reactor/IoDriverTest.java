@@ -19,7 +19,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -74,18 +77,8 @@ class IoDriverTest {
     /** As {@link #runtime(String, RuntimeFlavor, String)}, built from {@code builder}. */
     static Runtime runtime(String driver, Runtime.Builder builder, String mode) throws Exception {
         boolean shards = mode.equals(SHARDS);
-        String prop = shards ? Reactor.SHARDS_PROP_NAME : "weft.io.parkInPoller";
-        String before = System.getProperty(prop);
-        System.setProperty(prop, shards ? "true" : mode);
-        try {
-            return runtime(driver, builder);
-        } finally {
-            if (before == null) {
-                System.clearProperty(prop);
-            } else {
-                System.setProperty(prop, before);
-            }
-        }
+        return withProperties(Map.of(shards ? Reactor.SHARDS_PROP_NAME : "weft.io.parkInPoller", shards ? "true" : mode),
+            () -> runtime(driver, builder));
     }
 
     /** A runtime whose reactor is the given driver (the property is read when the first socket opens). */
@@ -99,22 +92,29 @@ class IoDriverTest {
             assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
         }
         Runtime rt = WeftTesting.build(builder);
-        String before = System.getProperty(Reactor.DRIVER_PROP_NAME);
-        System.setProperty(Reactor.DRIVER_PROP_NAME, driver);
-        try {
-            rt.blockOn(() -> {
-                TcpListener.bind(LOCAL).close(); // opens the reactor
-                return null;
-            });
-        } finally {
-            if (before == null) {
-                System.clearProperty(Reactor.DRIVER_PROP_NAME);
-            } else {
-                System.setProperty(Reactor.DRIVER_PROP_NAME, before);
-            }
-        }
+        withProperties(Map.of(Reactor.DRIVER_PROP_NAME, driver), () -> rt.blockOn(() -> {
+            TcpListener.bind(LOCAL).close(); // opens the reactor
+            return null;
+        }));
         assertThat(reactorOf(rt).kind()).isEqualTo(driver);
         return rt;
+    }
+
+    /** Runs {@code body} with the given system properties set, then puts back what they were. */
+    static <T> T withProperties(Map<String, String> props, Callable<T> body) throws Exception {
+        Map<String, String> before = new HashMap<>();
+        props.forEach((k, v) -> before.put(k, System.setProperty(k, v)));
+        try {
+            return body.call();
+        } finally {
+            before.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
     }
 
     static Reactor reactorOf(Runtime rt) {
@@ -464,38 +464,29 @@ class IoDriverTest {
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void parkedCarriersMoveIntoTheirSetsWhenTheReactorOpensOrTimeResumes(boolean paused) throws Exception {
         assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
-        String[] props = {Reactor.DRIVER_PROP_NAME, Reactor.SHARDS_PROP_NAME};
-        String[] before = {System.getProperty(props[0]), System.getProperty(props[1])};
-        System.setProperty(props[0], "epoll");
-        System.setProperty(props[1], "true");
-        try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).startPaused(paused))) {
-            Thread.sleep(50); // both carriers park, with no reactor yet
-            rt.blockOn(() -> {
-                TcpListener.bind(LOCAL).close(); // opens the reactor
-                return null;
-            });
-            EpollReactor r = (EpollReactor) reactorOf(rt);
-            assertThat(r.shardCount()).isEqualTo(2);
-            if (paused) {
-                Thread.sleep(50);
-                assertThat(r.hasParkedPoller()).as("paused: carriers park outside their sets").isFalse();
-                // From outside the runtime, so no task wakes a carrier: only the poke moves them.
-                RuntimeAccess.coreOf(rt).timeDriver().resume();
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!r.hasParkedPoller() && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(r.hasParkedPoller()).as("every carrier waits in its own set").isTrue();
-        } finally {
-            for (int i = 0; i < 2; i++) {
-                if (before[i] == null) {
-                    System.clearProperty(props[i]);
-                } else {
-                    System.setProperty(props[i], before[i]);
+        withProperties(Map.of(Reactor.DRIVER_PROP_NAME, "epoll", Reactor.SHARDS_PROP_NAME, "true"), () -> {
+            try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).startPaused(paused))) {
+                Thread.sleep(50); // both carriers park, with no reactor yet
+                rt.blockOn(() -> {
+                    TcpListener.bind(LOCAL).close(); // opens the reactor
+                    return null;
+                });
+                EpollReactor r = (EpollReactor) reactorOf(rt);
+                assertThat(r.shardCount()).isEqualTo(2);
+                if (paused) {
+                    Thread.sleep(50);
+                    assertThat(r.hasParkedPoller()).as("paused: carriers park outside their sets").isFalse();
+                    // From outside the runtime, so no task wakes a carrier: only the poke moves them.
+                    RuntimeAccess.coreOf(rt).timeDriver().resume();
                 }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (!r.hasParkedPoller() && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertThat(r.hasParkedPoller()).as("every carrier waits in its own set").isTrue();
             }
-        }
+            return null;
+        });
     }
 
     /**
