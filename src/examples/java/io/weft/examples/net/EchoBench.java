@@ -31,7 +31,12 @@ import java.util.concurrent.TimeUnit;
  * Weft with only the driver thread polling the selector; and {@code server+name=value+...}, the same
  * server with those system properties, e.g. {@code weft+weft.io.driver=selector}; a part starting with
  * {@code -} is a JVM option). Writes the table to
- * {@code target/echo-bench.md} too.
+ * {@code target/echo-bench.md} too. With more than one round it adds the same figures paired by
+ * round (see {@link #paired}), the ones to quote on a noisy machine.
+ *
+ * <p>For a closer look, {@code WEFT_DEMO_JVM_OPTS=-Decho.ladder=true} prints after each run the
+ * latency ladder (p50 to p99.9), how evenly the connections were served (round trips per
+ * connection: spread and coefficient of variation) and each client thread's p50 and p99.
  */
 public final class EchoBench {
     private EchoBench() {}
@@ -119,7 +124,91 @@ public final class EchoBench {
         }
         sb.append(String.format(Locale.ROOT, "%nMedians over %d round(s); ratios are throughput, above 1 = faster. Server CPU"
             + " is the server process's CPU time over the measurement, per round trip.%n", rounds));
+        if (rounds > 1) {
+            sb.append(paired(results, conns, servers));
+        }
         return sb.toString();
+    }
+
+    /**
+     * The same figures paired by round: each round runs every server back to back, so a swing of the
+     * whole machine between rounds (this one moves every server by 10-20 %) cancels out of a round's
+     * ratio. For every server but the two baselines: its throughput over the JDK poller's and over
+     * Netty's, round by round and their median, and in how many rounds its p99 was the lowest (below every baseline that ran).
+     */
+    static String paired(Map<String, List<EchoLoad.Result>> results, int[] conns, List<String> servers) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nPaired by round:\n\n");
+        sb.append("| connections | server | throughput vs JDK poller, by round | median | vs Netty, by round | median"
+            + " | p99 over the lower baseline's, by round | rounds with the lowest p99 |\n");
+        sb.append("|---:|---|---|---:|---|---:|---|---:|\n");
+        for (int c : conns) {
+            List<EchoLoad.Result> jdk = results.get(key("jdk", c));
+            List<EchoLoad.Result> netty = results.get(key("netty", c));
+            for (String s : servers) {
+                if (s.equals("jdk") || s.equals("netty")) {
+                    continue;
+                }
+                List<EchoLoad.Result> rs = results.get(key(s, c));
+                double[] vsJdk = roundRatios(rs, jdk, EchoLoad.Result::perSecond);
+                double[] vsNetty = roundRatios(rs, netty, EchoLoad.Result::perSecond);
+                double[] p99 = new double[rs.size()];
+                int below = 0;
+                int compared = 0;
+                for (int i = 0; i < rs.size(); i++) {
+                    double best = lower(at(jdk, i, EchoLoad.Result::p99Nanos), at(netty, i, EchoLoad.Result::p99Nanos));
+                    p99[i] = rs.get(i).p99Nanos() / best; // NaN when neither baseline ran this round
+                    if (!Double.isNaN(p99[i])) {
+                        compared++;
+                        below += p99[i] < 1 ? 1 : 0;
+                    }
+                }
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s | %s | %s |%n", c, s, list(vsJdk),
+                    fmt(median(vsJdk)), list(vsNetty), fmt(median(vsNetty)), list(p99),
+                    compared == 0 ? "–" : below + " of " + compared));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@code a[i] / b[i]} for each round {@code i} both ran (NaN for a round {@code b} lacks). */
+    static double[] roundRatios(List<EchoLoad.Result> a, List<EchoLoad.Result> b,
+            java.util.function.ToDoubleFunction<EchoLoad.Result> f) {
+        double[] out = new double[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = f.applyAsDouble(a.get(i)) / at(b, i, f);
+        }
+        return out;
+    }
+
+    private static double at(List<EchoLoad.Result> rs, int i, java.util.function.ToDoubleFunction<EchoLoad.Result> f) {
+        return rs == null || i >= rs.size() ? Double.NaN : f.applyAsDouble(rs.get(i));
+    }
+
+    /** The lower of two figures, either of which may be missing (NaN); NaN if both are. */
+    private static double lower(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.min(a, b);
+    }
+
+    /** The median of the values that are not NaN (NaN if there are none). */
+    static double median(double[] values) {
+        double[] v = Arrays.stream(values).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static String list(double[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (double v : values) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(fmt(v));
+        }
+        return sb.toString();
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static String ratio(double a, double b) {
@@ -130,8 +219,7 @@ public final class EchoBench {
         if (rs == null || rs.isEmpty()) {
             return Double.NaN;
         }
-        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return median(rs.stream().mapToDouble(f).toArray());
     }
 
     static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, boolean roundRobin,
