@@ -134,7 +134,8 @@ public final class EchoBench {
      * The same figures paired by round: each round runs every server back to back, so a swing of the
      * whole machine between rounds (this one moves every server by 10-20 %) cancels out of a round's
      * ratio. For every server but the two baselines: its throughput over the JDK poller's and over
-     * Netty's, round by round and their median, and in how many rounds its p99 was the lowest (below every baseline that ran).
+     * Netty's, round by round and their median; its p99 over the lower of the baselines' p99s; and in
+     * how many rounds its p99 was the lowest (below every baseline that ran).
      */
     static String paired(Map<String, List<EchoLoad.Result>> results, int[] conns, List<String> servers) {
         StringBuilder sb = new StringBuilder();
