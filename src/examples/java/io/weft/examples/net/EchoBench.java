@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * the JDK's own poller vs Netty, same run.
  *
  * <p>Options: {@code --rounds N} (default 3; servers alternate within a round), {@code --conns 64,1024},
- * {@code --seconds S} (measurement, default 5; warm-up is 2 s), {@code --size BYTES} (default 64),
+ * {@code --seconds S} (measurement, default 5), {@code --warmup S} (default 10, see below),
+ * {@code --size BYTES} (default 64),
  * {@code --client-threads N} (default 2), {@code --client-assign blocks|rr} (how connections are
  * dealt to the client threads, default {@code blocks}; {@code rr}, round robin, pairs each client
  * thread with one Netty event loop: see {@link EchoLoad#EchoLoad(InetSocketAddress, int, int, int, boolean)}),
@@ -33,6 +34,12 @@ import java.util.concurrent.TimeUnit;
  * {@code -} is a JVM option). Writes the table to
  * {@code target/echo-bench.md} too. With more than one round it adds the same figures paired by
  * round (see {@link #paired}), the ones to quote on a noisy machine.
+ *
+ * <p>The warm-up is long because the virtual-thread servers reach their steady state late: each of
+ * their connection tasks starts, and parks, before its loop is compiled, and its frame runs
+ * interpreted (freezing and thawing it on the JDK's slow paths) until it moves to compiled code at a
+ * loop back-edge. At 1,024 connections a profile still shows that cost 4-7 s into a run and mostly
+ * gone 14-17 s in (docs/benchmarks.md). Netty is warmed the same.
  *
  * <p>For a closer look, {@code WEFT_DEMO_JVM_OPTS=-Decho.ladder=true} prints after each run the
  * latency ladder (p50 to p99.9), how evenly the connections were served (round trips per
@@ -51,6 +58,7 @@ public final class EchoBench {
         int rounds = 3;
         int[] conns = {64, 1024};
         int seconds = 5;
+        int warmup = 10;
         int size = 64;
         int clientThreads = 2;
         boolean roundRobin = false;
@@ -60,6 +68,7 @@ public final class EchoBench {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--conns" -> conns = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--size" -> size = Integer.parseInt(args[++i]);
                 case "--client-threads" -> clientThreads = Integer.parseInt(args[++i]);
                 case "--servers" -> servers = List.of(args[++i].split(","));
@@ -69,12 +78,12 @@ public final class EchoBench {
                     default -> throw new IllegalArgumentException("--client-assign takes blocks or rr, not " + args[i]);
                 };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                    + " (--rounds, --conns, --seconds, --size, --client-threads, --client-assign, --servers)");
+                    + " (--rounds, --conns, --seconds, --warmup, --size, --client-threads, --client-assign, --servers)");
             }
         }
-        System.out.printf("echo benchmark: %s, %s connections, %d-byte messages, %d round(s) of 2 s warm-up + %d s,"
+        System.out.printf("echo benchmark: %s, %s connections, %d-byte messages, %d round(s) of %d s warm-up + %d s,"
             + " %d client threads (connections dealt %s), %d cores%n", servers, Arrays.toString(conns), size, rounds,
-            seconds, clientThreads, roundRobin ? "round robin" : "in blocks", java.lang.Runtime.getRuntime().availableProcessors());
+            warmup, seconds, clientThreads, roundRobin ? "round robin" : "in blocks", java.lang.Runtime.getRuntime().availableProcessors());
         Map<String, List<EchoLoad.Result>> results = new LinkedHashMap<>();
         for (int c : conns) {
             for (String s : servers) {
@@ -84,7 +93,7 @@ public final class EchoBench {
         for (int r = 1; r <= rounds; r++) {
             for (int c : conns) {
                 for (String s : servers) {
-                    EchoLoad.Result res = runOne(s, c, size, clientThreads, roundRobin, seconds);
+                    EchoLoad.Result res = runOne(s, c, size, clientThreads, roundRobin, warmup, seconds);
                     results.get(key(s, c)).add(res);
                     System.out.printf(Locale.ROOT, "round %d  %-6s %5d conns  %,10.0f round trips/s  p50 %7.1f us"
                         + "  p99 %8.1f us  p99.9 %8.1f us  server CPU %5.1f us/trip, %4.2f cores%s%n", r, s, c,
@@ -224,7 +233,7 @@ public final class EchoBench {
     }
 
     static EchoLoad.Result runOne(String server, int conns, int size, int clientThreads, boolean roundRobin,
-            int seconds) throws Exception {
+            int warmup, int seconds) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         // "weft+weft.io.driver=selector": the same server with system properties set; a part that
         // starts with "-" is a JVM option (e.g. "weft+-XX:StartFlightRecording=filename=w.jfr").
@@ -256,7 +265,7 @@ public final class EchoBench {
             var load = new EchoLoad(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), conns, size, clientThreads,
                 roundRobin);
             ProcessHandle serverProcess = p.toHandle();
-            return load.run(2_000, seconds * 1_000L,
+            return load.run(warmup * 1_000L, seconds * 1_000L,
                 () -> serverProcess.info().totalCpuDuration().map(d -> d.toNanos()).orElse(-1L));
         } finally {
             p.destroy();
