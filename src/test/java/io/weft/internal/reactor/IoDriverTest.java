@@ -92,11 +92,8 @@ class IoDriverTest {
             assumeTrue(epollExpected(), "epoll needs Linux and java.lang opened");
         }
         Runtime rt = WeftTesting.build(builder);
-        withProperties(Map.of(Reactor.DRIVER_PROP_NAME, driver), () -> rt.blockOn(() -> {
-            TcpListener.bind(LOCAL).close(); // opens the reactor
-            return null;
-        }));
-        assertThat(reactorOf(rt).kind()).isEqualTo(driver);
+        Reactor r = withProperties(Map.of(Reactor.DRIVER_PROP_NAME, driver), () -> openReactor(rt));
+        assertThat(r.kind()).isEqualTo(driver);
         return rt;
     }
 
@@ -121,15 +118,20 @@ class IoDriverTest {
         return RuntimeAccess.coreOf(rt).timeDriver().reactorIfOpen();
     }
 
+    /** Opens {@code rt}'s reactor (it opens with the first socket) and {@return it} */
+    static Reactor openReactor(Runtime rt) {
+        rt.blockOn(() -> {
+            TcpListener.bind(LOCAL).close();
+            return null;
+        });
+        return reactorOf(rt);
+    }
+
     @ParameterizedTest
     @MethodSource("drivers")
     void theDefaultDriverIsEpollOnLinuxWithJavaLangOpen(String driver, RuntimeFlavor flavor) throws Exception {
         try (Runtime rt = WeftTesting.runtime(flavor)) {
-            rt.blockOn(() -> {
-                TcpListener.bind(LOCAL).close();
-                return null;
-            });
-            assertThat(reactorOf(rt).kind()).isEqualTo(epollExpected() ? "epoll" : "selector");
+            assertThat(openReactor(rt).kind()).isEqualTo(epollExpected() ? "epoll" : "selector");
         }
     }
 
@@ -467,11 +469,7 @@ class IoDriverTest {
         withProperties(Map.of(Reactor.DRIVER_PROP_NAME, "epoll", Reactor.SHARDS_PROP_NAME, "true"), () -> {
             try (Runtime rt = WeftTesting.build(WeftTesting.builder(RuntimeFlavor.MULTI_THREAD).startPaused(paused))) {
                 Thread.sleep(50); // both carriers park, with no reactor yet
-                rt.blockOn(() -> {
-                    TcpListener.bind(LOCAL).close(); // opens the reactor
-                    return null;
-                });
-                EpollReactor r = (EpollReactor) reactorOf(rt);
+                EpollReactor r = (EpollReactor) openReactor(rt);
                 assertThat(r.shardCount()).isEqualTo(2);
                 if (paused) {
                     Thread.sleep(50);
