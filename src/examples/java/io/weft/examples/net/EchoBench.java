@@ -222,7 +222,7 @@ public final class EchoBench {
     }
 
     private static String ratio(double a, double b) {
-        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "–" : String.format(Locale.ROOT, "%.2f", a / b);
+        return b == 0 ? "–" : fmt(a / b); // a NaN either side stays NaN, which fmt shows as a dash
     }
 
     private static double median(List<EchoLoad.Result> rs, java.util.function.ToDoubleFunction<EchoLoad.Result> f) {
